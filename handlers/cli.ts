@@ -1,0 +1,184 @@
+#!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
+import { runDemo } from '../lib/cli/demo.ts';
+import { positiveIntFlag, positiveNumberFlag, rateFlag, urlFlag } from '../lib/cli/options.ts';
+import { runCommand } from '../lib/cli/run-command.ts';
+import { loadConfig } from '../lib/config.ts';
+import { EMULATOR_ACCESS_KEY_ID } from '../lib/emulator/defaults.ts';
+import { loadInventory, startEmulator } from '../lib/emulator/server.ts';
+import { CleanupError, messageOf } from '../lib/errors.ts';
+
+const USAGE = `Usage:
+  tag-cleanup run <manifest.json>... | -   [--dry-run] [--endpoint URL] [--max-qps N] [--concurrency N]
+                                          [--max-attempts N] [--report out.csv|out.json]
+  tag-cleanup emulator [--port N] [--inventory file.json] [--max-qps N] [--fault-rate R] [--reset-rate R]
+                       [--hang-rate R] [--apply-then-500-rate R] [--latency-ms N] [--seed N]
+  tag-cleanup demo     (what \`npm start\` runs: the examples against a local emulator)
+
+Exit codes: 0 every resource removed (or planned), 1 some resource was not, 2 invalid manifest, options or
+credentials. Environment: see README (TAG_CLEANUP_*, ALIBABA_CLOUD_*).`;
+
+const examplesDir = fileURLToPath(new URL('../examples', import.meta.url));
+
+/** Parses argv and runs one command; returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await run(rest);
+      case 'emulator':
+        return await emulator(rest);
+      case 'demo':
+        return await demo(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`tag-cleanup: unknown command '${command}'\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (error) {
+    // Bad flags and config are the user's to fix: say which and exit 2. Anything else is our bug.
+    if (error instanceof CleanupError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tag-cleanup: ${messageOf(error)}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function run(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      endpoint: { type: 'string' },
+      'max-qps': { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-attempts': { type: 'string' },
+      report: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) {
+    process.stderr.write(`tag-cleanup: run needs at least one manifest file (or - for stdin)\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const endpoint = urlFlag('endpoint', values.endpoint) ?? config.ecsEndpoint;
+  const maxQps = positiveNumberFlag('max-qps', values['max-qps']) ?? config.maxQps;
+  const { exitCode } = await runCommand(
+    {
+      files: positionals,
+      dryRun: values['dry-run'],
+      ...(endpoint !== undefined && { endpoint }),
+      ...(maxQps !== undefined && { maxQps }),
+      concurrency: positiveIntFlag('concurrency', values.concurrency) ?? config.concurrency,
+      maxAttempts: positiveIntFlag('max-attempts', values['max-attempts']) ?? config.maxAttempts,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxResources: config.maxResources,
+      ...(values.report !== undefined && { report: values.report }),
+      logLevel: config.logLevel,
+    },
+    { stdout: process.stdout, stderr: process.stderr, credentials: defaultCredentialsChain() },
+  );
+  return exitCode;
+}
+
+async function emulator(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      port: { type: 'string', default: '0' },
+      inventory: { type: 'string' },
+      'max-qps': { type: 'string' },
+      'fault-rate': { type: 'string' },
+      'reset-rate': { type: 'string' },
+      'hang-rate': { type: 'string' },
+      'apply-then-500-rate': { type: 'string' },
+      'latency-ms': { type: 'string' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`tag-cleanup: --port must be 0-65535 (got '${values.port}')\n`);
+    return 2;
+  }
+  const inventory = await loadInventory(values.inventory ?? `${examplesDir}/inventory.json`);
+  const maxQps = positiveNumberFlag('max-qps', values['max-qps']);
+  const faults = {
+    ...optional('errorRate', rateFlag('fault-rate', values['fault-rate'])),
+    ...optional('resetRate', rateFlag('reset-rate', values['reset-rate'])),
+    ...optional('hangRate', rateFlag('hang-rate', values['hang-rate'])),
+    ...optional('applyThen500Rate', rateFlag('apply-then-500-rate', values['apply-then-500-rate'])),
+    ...optional('latencyMs', positiveNumberFlag('latency-ms', values['latency-ms'])),
+  };
+  const running = await startEmulator({
+    port,
+    inventory,
+    faults,
+    seed: positiveIntFlag('seed', values.seed) ?? 1,
+    ...(maxQps !== undefined && { maxQps }),
+  });
+  process.stdout.write(
+    `ECS emulator listening on ${running.url}\n` +
+      `  access key id: ${EMULATOR_ACCESS_KEY_ID} (secret: the emulator default, see README)\n` +
+      `  try: TAG_CLEANUP_ECS_ENDPOINT=${running.url} tag-cleanup run examples/manifests/01-compliance-sweep.json\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await running.close();
+  return 0;
+}
+
+async function demo(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'fault-rate': { type: 'string', default: '0.05' },
+      'reset-rate': { type: 'string', default: '0.03' },
+      seed: { type: 'string', default: '7' },
+    },
+  });
+  const config = loadConfig();
+  return runDemo(
+    {
+      examplesDir,
+      faults: {
+        errorRate: rateFlag('fault-rate', values['fault-rate']) ?? 0,
+        resetRate: rateFlag('reset-rate', values['reset-rate']) ?? 0,
+        latencyMs: 5,
+        jitterMs: 20,
+      },
+      seed: positiveIntFlag('seed', values.seed) ?? 7,
+      emulatorMaxQps: 50,
+      logLevel: config.logLevel,
+    },
+    { stdout: process.stdout, stderr: process.stderr },
+  );
+}
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`tag-cleanup: unexpected error: ${messageOf(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import { ConfigError } from '../errors.ts';
+
+/** Parses a CLI flag as a positive number; the error names the flag and what it got. */
+export function positiveNumberFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${name} must be a positive number (got '${raw}')`);
+  return n;
+}
+
+/** Parses a CLI flag as a positive whole number. */
+export function positiveIntFlag(name: string, raw: string | undefined): number | undefined {
+  const n = positiveNumberFlag(name, raw);
+  if (n !== undefined && !Number.isInteger(n)) throw new ConfigError(`--${name} must be a whole number (got '${raw}')`);
+  return n;
+}
+
+/** Parses a probability flag in [0, 1]. */
+export function rateFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`--${name} must be between 0 and 1 (got '${raw}')`);
+  return n;
+}
+
+/** Parses an http(s) URL flag. */
+export function urlFlag(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return raw.replace(/\/+$/, '');
+  } catch {
+    // fall through to the error below
+  }
+  throw new ConfigError(`--${name} must be an http(s) URL (got '${raw}')`);
+}

@@ -1,0 +1,41 @@
+import type { ResourceResult } from '../outcome.ts';
+
+/** A one-line progress meter on stderr for long runs in a terminal; a no-op elsewhere. */
+export class ProgressMeter {
+  readonly #out: NodeJS.WriteStream;
+  readonly #total: number;
+  readonly #rate: () => number;
+  #done = 0;
+  #failed = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(out: NodeJS.WriteStream, total: number, rateQps: () => number, intervalMs = 1000) {
+    this.#out = out;
+    this.#total = total;
+    this.#rate = rateQps;
+    if (out.isTTY) {
+      this.#timer = setInterval(() => this.#draw(), intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  record(result: ResourceResult): void {
+    this.#done++;
+    if (result.status === 'failed' || result.status === 'partial' || result.status === 'unfinished') this.#failed++;
+  }
+
+  stop(): void {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#out.write('\r\x1b[K');
+  }
+
+  #draw(): void {
+    const pct = this.#total > 0 ? Math.floor((this.#done * 100) / this.#total) : 100;
+    this.#out.write(
+      `\r\x1b[K${this.#done}/${this.#total} resources (${pct}%), ${this.#failed} not removed, ` +
+        `rate ${this.#rate().toFixed(1)} calls/s`,
+    );
+  }
+}

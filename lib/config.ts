@@ -1,0 +1,122 @@
+import * as z from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Everything the job reads from its environment, validated once per process (or Lambda cold start). */
+export interface Config {
+  /** Overrides `https://ecs.<RegionId>.aliyuncs.com` for every region (the emulator, a VPC endpoint). */
+  readonly ecsEndpoint?: string;
+  /** Ceiling for the adaptive rate controller, calls per second; unset means discover the limit. */
+  readonly maxQps?: number;
+  /** Cap on calls in flight; a safety bound, not the throttle. @default 64 */
+  readonly concurrency: number;
+  /** Attempts per RemoveTags call, the first included. @default 6 */
+  readonly maxAttempts: number;
+  /** Per-request timeout. @default 10000 */
+  readonly requestTimeoutMs: number;
+  /** Manifest-level cap on resources. @default 10000 */
+  readonly maxResources: number;
+  /** pino level. @default 'info' */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Work queue, for continuations (Lambda only). */
+  readonly queueUrl?: string;
+  /** Dead-letter queue, for poison messages and exhausted work (Lambda only). */
+  readonly dlqUrl?: string;
+  /** Time kept back from the Lambda deadline for hand-off and logging. @default 15000 */
+  readonly deadlineMarginMs: number;
+  /** Continuations per manifest before the rest goes to the DLQ. @default 8 */
+  readonly maxContinuations: number;
+  /** The queue's maximum message size. @default 1048576 */
+  readonly maxMessageBytes: number;
+}
+
+const positiveInt = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a positive whole number (got '${raw}')` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalPositiveNumber = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a positive number (got '${raw}')` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalUrl = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      try {
+        const url = new URL(raw);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+        return raw.replace(/\/+$/, '');
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an http(s) URL (got '${raw}')` });
+        return z.NEVER;
+      }
+    });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  TAG_CLEANUP_ECS_ENDPOINT: optionalUrl('TAG_CLEANUP_ECS_ENDPOINT'),
+  TAG_CLEANUP_MAX_QPS: optionalPositiveNumber('TAG_CLEANUP_MAX_QPS'),
+  TAG_CLEANUP_CONCURRENCY: positiveInt('TAG_CLEANUP_CONCURRENCY', 64),
+  TAG_CLEANUP_MAX_ATTEMPTS: positiveInt('TAG_CLEANUP_MAX_ATTEMPTS', 6),
+  TAG_CLEANUP_REQUEST_TIMEOUT_MS: positiveInt('TAG_CLEANUP_REQUEST_TIMEOUT_MS', 10_000),
+  TAG_CLEANUP_MAX_RESOURCES: positiveInt('TAG_CLEANUP_MAX_RESOURCES', 10_000),
+  TAG_CLEANUP_LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const level = (raw ?? 'info').trim().toLowerCase() || 'info';
+      if ((LOG_LEVELS as readonly string[]).includes(level)) return level as Config['logLevel'];
+      ctx.addIssue({ code: 'custom', message: `TAG_CLEANUP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${raw}')` });
+      return z.NEVER;
+    }),
+  TAG_CLEANUP_QUEUE_URL: optionalUrl('TAG_CLEANUP_QUEUE_URL'),
+  TAG_CLEANUP_DLQ_URL: optionalUrl('TAG_CLEANUP_DLQ_URL'),
+  TAG_CLEANUP_DEADLINE_MARGIN_MS: positiveInt('TAG_CLEANUP_DEADLINE_MARGIN_MS', 15_000),
+  TAG_CLEANUP_MAX_CONTINUATIONS: positiveInt('TAG_CLEANUP_MAX_CONTINUATIONS', 8),
+  TAG_CLEANUP_MAX_MESSAGE_BYTES: positiveInt('TAG_CLEANUP_MAX_MESSAGE_BYTES', 1_048_576),
+});
+
+/** Reads and validates the environment; throws one ConfigError naming every bad variable and its fix. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
+  }
+  const e = parsed.data;
+  return {
+    ...(e.TAG_CLEANUP_ECS_ENDPOINT !== undefined && { ecsEndpoint: e.TAG_CLEANUP_ECS_ENDPOINT }),
+    ...(e.TAG_CLEANUP_MAX_QPS !== undefined && { maxQps: e.TAG_CLEANUP_MAX_QPS }),
+    concurrency: e.TAG_CLEANUP_CONCURRENCY,
+    maxAttempts: e.TAG_CLEANUP_MAX_ATTEMPTS,
+    requestTimeoutMs: e.TAG_CLEANUP_REQUEST_TIMEOUT_MS,
+    maxResources: e.TAG_CLEANUP_MAX_RESOURCES,
+    logLevel: e.TAG_CLEANUP_LOG_LEVEL,
+    ...(e.TAG_CLEANUP_QUEUE_URL !== undefined && { queueUrl: e.TAG_CLEANUP_QUEUE_URL }),
+    ...(e.TAG_CLEANUP_DLQ_URL !== undefined && { dlqUrl: e.TAG_CLEANUP_DLQ_URL }),
+    deadlineMarginMs: e.TAG_CLEANUP_DEADLINE_MARGIN_MS,
+    maxContinuations: e.TAG_CLEANUP_MAX_CONTINUATIONS,
+    maxMessageBytes: e.TAG_CLEANUP_MAX_MESSAGE_BYTES,
+  };
+}

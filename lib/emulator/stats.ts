@@ -1,0 +1,148 @@
+import type { TagToRemove } from './inventory.ts';
+
+/** One RemoveTags call the emulator applied (including those answered with an injected 500). */
+export interface RemoveTagsCallRecord {
+  readonly requestId: string;
+  readonly regionId: string;
+  readonly resourceType: string;
+  readonly resourceId: string;
+  readonly tags: readonly TagToRemove[];
+  /** Keys that were actually on the resource and are now gone. */
+  readonly removedKeys: readonly string[];
+  /** 200, or 500 when the `applyThen500` fault hid the success from the client. */
+  readonly httpStatus: number;
+  /** Emulator clock at apply time, epoch ms. */
+  readonly atMs: number;
+}
+
+/** Counts for one second of emulator clock. */
+export interface SecondStats {
+  /** Epoch second (emulator clock). */
+  readonly epochSecond: number;
+  ok: number;
+  throttled: number;
+  /** Error answers other than throttling. */
+  errors: number;
+  resets: number;
+  hangs: number;
+}
+
+/** Counters for tests and benchmarks; a deep copy, safe to keep. */
+export interface EmulatorStats {
+  /** Every HTTP request received. */
+  readonly requests: number;
+  /** 200 answers. */
+  readonly ok: number;
+  /** `Throttling.User` answers. */
+  readonly throttled: number;
+  /** Every error answer by `Code`, including `Throttling.User` and injected 5xx. */
+  readonly errorsByCode: Readonly<Record<string, number>>;
+  /** Sockets destroyed by the `reset` fault. */
+  readonly resets: number;
+  /** Requests left unanswered by the `hang` fault. */
+  readonly hangs: number;
+  /** RemoveTags calls applied to the inventory (200 and apply-then-500). */
+  readonly accepted: number;
+  /** Each applied RemoveTags call, in apply order. */
+  readonly calls: readonly RemoveTagsCallRecord[];
+  /** Per-second counts, oldest first. */
+  readonly perSecond: readonly SecondStats[];
+}
+
+type Outcome = 'ok' | 'throttled' | 'error' | 'reset' | 'hang';
+
+/** Mutable recorder behind {@link EmulatorStats}; cheap enough for every request. */
+export class StatsRecorder {
+  #requests = 0;
+  #ok = 0;
+  #throttled = 0;
+  #resets = 0;
+  #hangs = 0;
+  #accepted = 0;
+  #errorsByCode = new Map<string, number>();
+  #calls: RemoveTagsCallRecord[] = [];
+  #perSecond = new Map<number, SecondStats>();
+  readonly #recordCalls: boolean;
+
+  constructor(recordCalls: boolean) {
+    this.#recordCalls = recordCalls;
+  }
+
+  /** Counts an incoming request. */
+  request(): void {
+    this.#requests += 1;
+  }
+
+  /** Counts how a request ended; `code` is the error code for error answers. */
+  outcome(outcome: Outcome, nowMs: number, code?: string): void {
+    const second = this.#second(nowMs);
+    switch (outcome) {
+      case 'ok':
+        this.#ok += 1;
+        second.ok += 1;
+        break;
+      case 'throttled':
+        this.#throttled += 1;
+        second.throttled += 1;
+        break;
+      case 'error':
+        second.errors += 1;
+        break;
+      case 'reset':
+        this.#resets += 1;
+        second.resets += 1;
+        break;
+      case 'hang':
+        this.#hangs += 1;
+        second.hangs += 1;
+        break;
+    }
+    if (code !== undefined) this.#errorsByCode.set(code, (this.#errorsByCode.get(code) ?? 0) + 1);
+  }
+
+  /** Records an applied RemoveTags call. */
+  applied(record: RemoveTagsCallRecord): void {
+    this.#accepted += 1;
+    if (this.#recordCalls) this.#calls.push(record);
+  }
+
+  /** A snapshot of all counters. */
+  snapshot(): EmulatorStats {
+    return {
+      requests: this.#requests,
+      ok: this.#ok,
+      throttled: this.#throttled,
+      errorsByCode: Object.fromEntries(this.#errorsByCode),
+      resets: this.#resets,
+      hangs: this.#hangs,
+      accepted: this.#accepted,
+      calls: this.#calls.map((c) => ({ ...c, tags: c.tags.map((t) => ({ ...t })), removedKeys: [...c.removedKeys] })),
+      perSecond: [...this.#perSecond.values()]
+        .sort((a, b) => a.epochSecond - b.epochSecond)
+        .map((s) => ({ ...s })),
+    };
+  }
+
+  /** Zeroes every counter and forgets recorded calls. */
+  reset(): void {
+    this.#requests = 0;
+    this.#ok = 0;
+    this.#throttled = 0;
+    this.#resets = 0;
+    this.#hangs = 0;
+    this.#accepted = 0;
+    this.#errorsByCode.clear();
+    this.#calls = [];
+    this.#perSecond.clear();
+  }
+
+  #second(nowMs: number): SecondStats {
+    const epochSecond = Math.floor(nowMs / 1000);
+    let entry = this.#perSecond.get(epochSecond);
+    if (!entry) {
+      entry = { epochSecond, ok: 0, throttled: 0, errors: 0, resets: 0, hangs: 0 };
+      this.#perSecond.set(epochSecond, entry);
+    }
+    return entry;
+  }
+}

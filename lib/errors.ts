@@ -1,0 +1,110 @@
+/** Base class of every error this project throws on purpose. */
+export class CleanupError extends Error {
+  override name = 'CleanupError';
+}
+
+/** One problem found while validating input: where it is and why it is wrong. */
+export interface ValidationIssue {
+  /** Dotted path into the input, e.g. `resources[3].tags[0].key`; empty for the root. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** A manifest that cannot be processed at all (bad JSON, wrong version, too many resources, ...). */
+export class ManifestError extends CleanupError {
+  override name = 'ManifestError';
+  constructor(
+    readonly issues: readonly ValidationIssue[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid manifest: ${formatIssues(issues)}`, options);
+  }
+}
+
+/** A configuration value (env var or CLI flag) that is missing or malformed. */
+export class ConfigError extends CleanupError {
+  override name = 'ConfigError';
+}
+
+/** No Alibaba Cloud credentials could be resolved. */
+export class CredentialsError extends CleanupError {
+  override name = 'CredentialsError';
+}
+
+/** The ECS API answered with an error document (or a bare HTTP error status). */
+export class ApiError extends CleanupError {
+  override name = 'ApiError';
+  constructor(
+    readonly code: string,
+    readonly httpStatus: number,
+    readonly requestId: string | undefined,
+    readonly apiMessage: string,
+    /** From the `x-acs-retry-after` header, in milliseconds. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(`${code}: ${apiMessage}`);
+  }
+}
+
+/** The request never produced an HTTP response: reset, refused, DNS, or our own timeout. */
+export class NetworkError extends CleanupError {
+  override name = 'NetworkError';
+  constructor(
+    /** `Timeout`, or the Node error code such as `ECONNRESET`. */
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** How the pipeline must react to a failed call. Decided once, in {@link classifyError}. */
+export type ErrorClass = 'throttle' | 'transient' | 'permanent' | 'fatal';
+
+// Codes from the error table in the Alibaba RPC notes; anything unknown with a 4xx is permanent.
+const TRANSIENT_CODES = new Set(['InternalError', 'UnknownError', 'ServiceUnavailable', 'SignatureNonceUsed']);
+const FATAL_CODES = new Set([
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'InvalidAccessKeyId.NotFound',
+  'InvalidAccessKeyId.Inactive',
+  'Forbidden.AccessKeyDisabled',
+  'MissingSecurityToken',
+]);
+const PERMANENT_CODES = new Set([
+  'InvalidTagCount',
+  'InvalidResourceId.NotSupported',
+  'InvalidResourceId.NotFound',
+  'InvalidRegionId.NotFound',
+  'InvalidResourceType.NotFound',
+  'InvalidParameter',
+  'MissingParameter',
+  'Forbidden',
+  'Forbidden.RAM',
+]);
+const FATAL_PREFIXES = ['InvalidSecurityToken.', 'InvalidTimeStamp.'];
+
+/** Maps any error to the single class that decides retry, fail or stop. */
+export function classifyError(error: unknown): ErrorClass {
+  if (error instanceof NetworkError) return 'transient';
+  if (error instanceof CredentialsError) return 'fatal';
+  if (!(error instanceof ApiError)) return 'fatal'; // a bug of ours: stop rather than hammer the API
+  const { code, httpStatus } = error;
+  if (code.startsWith('Throttling')) return 'throttle';
+  if (TRANSIENT_CODES.has(code)) return 'transient';
+  if (FATAL_CODES.has(code) || FATAL_PREFIXES.some((p) => code.startsWith(p))) return 'fatal';
+  if (PERMANENT_CODES.has(code)) return 'permanent';
+  // Classify by code first; the status only decides for codes we do not know.
+  return httpStatus >= 500 ? 'transient' : 'permanent';
+}
+
+/** Short, one-line rendering of validation issues for humans. */
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((i) => (i.path ? `${i.path}: ${i.reason}` : i.reason)).join('; ');
+}
+
+/** Narrows an unknown thrown value to a message without ever printing an object dump. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,195 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { CallOptions } from './alibaba/client.ts';
+import { ApiError, type ErrorClass, classifyError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { type AdaptiveRateController, DeadlineError, StoppedError } from './rate-controller.ts';
+
+/** Sleeps `ms`; resolves early when `signal` aborts. Injected so tests use fake time. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export interface ExecutorOptions {
+  /** The shared adaptive rate limiter (one per process or Lambda container). */
+  readonly rate: AdaptiveRateController;
+  /** Calls in flight at most. A safety bound: the rate controller is the throttle. */
+  readonly concurrency: number;
+  /** Attempts per call, the first included. */
+  readonly maxAttempts: number;
+  /** Epoch ms after which no attempt starts and no retry sleeps. @default no deadline */
+  readonly deadlineAt?: number;
+  /** Per-request timeout; shortened so a request in flight ends before the deadline. @default 10000 */
+  readonly requestTimeoutMs?: number;
+  /** First backoff step after a transient error. @default 100 */
+  readonly baseDelayMs?: number;
+  /** First backoff step after throttling. @default 500 */
+  readonly throttleBaseDelayMs?: number;
+  /** Cap on any one backoff. @default 20000 */
+  readonly maxDelayMs?: number;
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Why a call gave up. `exhausted` and `deadline` leave work that may be handed on. */
+export type GiveUpReason = 'permanent' | 'fatal' | 'exhausted' | 'deadline' | 'stopped';
+
+export type CallResult<T> =
+  | { readonly ok: true; readonly value: T; readonly attempts: number; readonly throttles: number }
+  | {
+      readonly ok: false;
+      readonly reason: GiveUpReason;
+      /** The last error seen; for `deadline` with no attempt made, a DeadlineError. */
+      readonly error: unknown;
+      readonly errorClass?: ErrorClass;
+      readonly attempts: number;
+      readonly throttles: number;
+    };
+
+/** Counters for the summary lines and the bench. */
+export interface ExecutorStats {
+  /** Requests sent, retries included. */
+  attempts: number;
+  retries: number;
+  throttled: number;
+}
+
+/** Log fields that identify a call; never credentials or signed parameters. */
+export type CallContext = Readonly<Record<string, string | number | undefined>>;
+
+/**
+ * Runs calls under four separate knobs: the shared rate controller, a concurrency cap, retries of
+ * throttle/transient errors only (capped exponential backoff, full jitter, `x-acs-retry-after`
+ * honoured), and a deadline. A fatal error stops every later attempt.
+ */
+export class Executor {
+  readonly stats: ExecutorStats = { attempts: 0, retries: 0, throttled: 0 };
+  readonly #options: ExecutorOptions;
+  readonly #limit: LimitFunction;
+  readonly #stop = new AbortController();
+  readonly #sleep: Sleep;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #stopError: unknown;
+
+  constructor(options: ExecutorOptions) {
+    this.#options = options;
+    this.#limit = pLimit(options.concurrency);
+    this.#sleep = options.sleep ?? abortableSleep;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** The error that stopped the run, if one did. */
+  get stopError(): unknown {
+    return this.#stopError;
+  }
+
+  get stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Stops every later attempt and wakes everything waiting; calls already in flight finish. */
+  stop(error: unknown): void {
+    if (this.stopped) return;
+    this.#stopError = error;
+    this.#stop.abort();
+  }
+
+  /** Runs `attempt` until it succeeds, fails for good, runs out of attempts or hits the deadline. */
+  async run<T>(attempt: (options: CallOptions) => Promise<T>, context: CallContext = {}): Promise<CallResult<T>> {
+    const { maxAttempts, rate } = this.#options;
+    const deadlineAt = this.#options.deadlineAt ?? Number.POSITIVE_INFINITY;
+    let lastError: unknown;
+    let lastClass: ErrorClass | undefined;
+    let attempts = 0;
+    let throttles = 0;
+    const gaveUp = (reason: GiveUpReason, error: unknown, errorClass?: ErrorClass): CallResult<T> => ({
+      ok: false,
+      reason,
+      error,
+      attempts,
+      throttles,
+      ...(errorClass !== undefined && { errorClass }),
+    });
+    while (attempts < maxAttempts) {
+      if (this.stopped) return gaveUp('stopped', this.#stopError, 'fatal');
+      try {
+        const value = await this.#limit(async () => {
+          if (this.stopped) throw new StoppedError('run stopped');
+          const waitMs = rate.reserve(deadlineAt);
+          if (waitMs > 0) await this.#sleep(waitMs, this.#stop.signal);
+          if (this.stopped) throw new StoppedError('run stopped');
+          const timeoutMs = Math.min(this.#options.requestTimeoutMs ?? 10_000, deadlineAt - this.#now());
+          if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
+          attempts++;
+          this.stats.attempts++;
+          this.#options.logger?.debug({ ...context, attempt: attempts }, 'call.attempt');
+          return attempt({ timeoutMs });
+        });
+        rate.onSuccess();
+        return { ok: true, value, attempts, throttles };
+      } catch (error) {
+        if (error instanceof StoppedError) return gaveUp('stopped', this.#stopError, 'fatal');
+        if (error instanceof DeadlineError) return gaveUp('deadline', lastError ?? error, lastClass);
+        const errorClass = classifyError(error);
+        lastError = error;
+        lastClass = errorClass;
+        if (errorClass === 'throttle') {
+          throttles++;
+          this.stats.throttled++;
+          rate.onThrottle(error instanceof ApiError ? error.retryAfterMs : undefined);
+        } else if (error instanceof ApiError) {
+          rate.onSuccess(); // an answer that is not a throttle still shows the quota let the call through
+        }
+        if (errorClass === 'fatal') {
+          this.stop(error);
+          return gaveUp('fatal', error, errorClass);
+        }
+        if (errorClass === 'permanent') return gaveUp('permanent', error, errorClass);
+        if (attempts >= maxAttempts) break;
+        const delayMs = this.#backoffMs(error, errorClass, attempts);
+        if (this.#now() + delayMs >= deadlineAt) return gaveUp('deadline', error, errorClass);
+        this.stats.retries++;
+        this.#options.logger?.warn(
+          { ...context, attempt: attempts, delayMs: Math.round(delayMs), code: codeOf(error), errorClass },
+          'call.retry',
+        );
+        await this.#sleep(delayMs, this.#stop.signal);
+      }
+    }
+    return gaveUp('exhausted', lastError, lastClass);
+  }
+
+  /** Full jitter over a capped exponential step; the server's retry-after wins when present. */
+  #backoffMs(error: unknown, errorClass: ErrorClass, attempt: number): number {
+    if (error instanceof ApiError && error.retryAfterMs !== undefined) return error.retryAfterMs;
+    const base =
+      errorClass === 'throttle' ? (this.#options.throttleBaseDelayMs ?? 500) : (this.#options.baseDelayMs ?? 100);
+    const cap = Math.min(this.#options.maxDelayMs ?? 20_000, base * 2 ** (attempt - 1));
+    return this.#random() * cap;
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/** setTimeout as a promise that resolves at once when `signal` aborts. */
+export const abortableSleep: Sleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });

@@ -1,0 +1,211 @@
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { buildApp } from 'fauxqs';
+
+// The SDK warns about Node 20 at client construction; it is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** A running fauxqs SQS emulator bound to 127.0.0.1, and a client for it. */
+export interface Fauxqs {
+  readonly endpoint: string;
+  /** Client with an explicit endpoint (fauxqs finds queues by exact URL) and the SDK's retries off. */
+  readonly sqs: SQSClient;
+  /** Builds another client for this endpoint, e.g. with different retry settings. */
+  client(options?: { maxAttempts?: number; endpoint?: string }): SQSClient;
+  createQueue(name: string, attributes?: Record<string, string>): Promise<string>;
+  /** A work queue whose messages move to a fresh DLQ after `maxReceiveCount` receives. */
+  createQueuePair(
+    name: string,
+    options?: { maxReceiveCount?: number; attributes?: Record<string, string> },
+  ): Promise<{ queueUrl: string; dlqUrl: string; queueArn: string; dlqArn: string }>;
+  /** Receives until the queue returns nothing, deleting each message unless `keep` is set. */
+  receiveAll(queueUrl: string, options?: { keep?: boolean }): Promise<Message[]>;
+  /** Visible, in-flight and delayed counts, as GetQueueAttributes reports them. */
+  counts(queueUrl: string): Promise<{ visible: number; notVisible: number; delayed: number }>;
+  close(): Promise<void>;
+}
+
+/** Builds an SQS client for a local endpoint with dummy credentials. */
+export function localSqsClient(endpoint: string, maxAttempts = 1): SQSClient {
+  return new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts,
+  });
+}
+
+/** Starts fauxqs on 127.0.0.1 on a free port. Close it in `afterAll`. */
+export async function startFauxqs(): Promise<Fauxqs> {
+  // startFauxqs() from the package binds 0.0.0.0; buildApp().listen lets us pick the loopback address.
+  const app = buildApp({ logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const clients: SQSClient[] = [];
+  const client = (options: { maxAttempts?: number; endpoint?: string } = {}) => {
+    const c = localSqsClient(options.endpoint ?? endpoint, options.maxAttempts ?? 1);
+    clients.push(c);
+    return c;
+  };
+  const sqs = client();
+
+  const createQueue = async (name: string, attributes: Record<string, string> = {}) => {
+    const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
+    return out.QueueUrl;
+  };
+  const arnOf = async (queueUrl: string) => {
+    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    const arn = out.Attributes?.QueueArn;
+    if (!arn) throw new Error(`no QueueArn for ${queueUrl}`);
+    return arn;
+  };
+
+  return {
+    endpoint,
+    sqs,
+    client,
+    createQueue,
+    async createQueuePair(name, options = {}) {
+      const dlqUrl = await createQueue(`${name}-dlq`);
+      const dlqArn = await arnOf(dlqUrl);
+      const queueUrl = await createQueue(name, {
+        ...options.attributes,
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+      });
+      return { queueUrl, dlqUrl, queueArn: await arnOf(queueUrl), dlqArn };
+    },
+    async receiveAll(queueUrl, options = {}) {
+      const all: Message[] = [];
+      for (;;) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        const batch = out.Messages ?? [];
+        if (batch.length === 0) return all;
+        all.push(...batch);
+        if (!options.keep) {
+          await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+            }),
+          );
+        }
+      }
+    },
+    async counts(queueUrl) {
+      const out = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      );
+      const a = out.Attributes ?? {};
+      return {
+        visible: Number(a.ApproximateNumberOfMessages ?? 0),
+        notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      };
+    },
+    async close() {
+      for (const c of clients) c.destroy();
+      await app.close();
+    },
+  };
+}
+
+/** What the fault proxy does with one SQS request: pass it on, or answer it itself. */
+export type FaultDecision =
+  | { readonly kind: 'forward' }
+  | { readonly kind: 'respond'; readonly status: number; readonly body: unknown };
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of fauxqs that can answer chosen requests itself, to produce the
+ * failures fauxqs never does (5xx, throttling, per-entry server faults). `decide` sees the SQS action
+ * (from X-Amz-Target) and the parsed JSON body.
+ */
+export async function startFaultProxy(
+  target: string,
+  decide: (action: string, body: Record<string, unknown>) => FaultDecision,
+): Promise<{ endpoint: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const upstream = new URL(target);
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const action = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
+      requests.push(action);
+      let body: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = JSON.parse(raw.toString('utf8') || '{}');
+        if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
+      } catch {
+        // Not JSON: forward untouched.
+      }
+      const decision = decide(action, body);
+      if (decision.kind === 'respond') {
+        const text = JSON.stringify(decision.body);
+        res.writeHead(decision.status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
+      const forward = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      forward.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      forward.end(raw);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback URL nothing listens on: bind a port, then free it. */
+export async function deadEndpoint(): Promise<string> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
