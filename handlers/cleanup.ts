@@ -1,9 +1,59 @@
-// PLACEHOLDER: the lead replaces this with the real SQS adapter; it exists so `serverless package` has a handler to bundle.
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { EcsClient } from '../lib/alibaba/client.ts';
+import { type CredentialsSource, defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
+import { ssmExtensionCredentials } from '../lib/alibaba/ssm-credentials.ts';
+import { type BatchDeps, processBatch } from '../lib/batch.ts';
+import { loadConfig, requireQueues } from '../lib/config.ts';
+import { createLogger } from '../lib/logger.ts';
+import { AdaptiveRateController } from '../lib/rate-controller.ts';
 
-/** Placeholder Lambda entry point: reports every record as processed. */
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  void event;
-  void context;
-  return { batchItemFailures: [] };
+/** The SQS → Lambda adapter: records in, `batchItemFailures` out. All logic lives in lib/batch.ts. */
+export type CleanupHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Builds a handler around ready-made dependencies (tests pass the emulator, fauxqs and fake clocks). */
+export function makeHandler(deps: BatchDeps): CleanupHandler {
+  const now = deps.now ?? Date.now;
+  return async (event, context) => {
+    const deadlineAt = now() + context.getRemainingTimeInMillis() - deps.config.deadlineMarginMs;
+    const { batchItemFailures } = await processBatch(
+      { records: event.Records, deadlineAt, awsRequestId: context.awsRequestId, functionName: context.functionName },
+      deps,
+    );
+    return { batchItemFailures };
+  };
 }
+
+/** Production dependencies, from the environment; built once per cold start. */
+export function depsFromEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): BatchDeps {
+  const config = requireQueues(loadConfig(env));
+  const logger = createLogger({ level: config.logLevel, base: { service: 'tag-cleanup' } });
+  const credentials: CredentialsSource =
+    config.ssmAccessKeyIdParam && config.ssmAccessKeySecretParam
+      ? ssmExtensionCredentials({
+          accessKeyIdParam: config.ssmAccessKeyIdParam,
+          accessKeySecretParam: config.ssmAccessKeySecretParam,
+        })
+      : defaultCredentialsChain();
+  return {
+    config,
+    logger,
+    // Region and endpoint come from the standard AWS settings (AWS_REGION, AWS_ENDPOINT_URL_SQS).
+    sqs: new SQSClient({}),
+    client: new EcsClient({
+      credentials,
+      requestTimeoutMs: config.requestTimeoutMs,
+      ...(config.ecsEndpoint !== undefined && { endpoint: config.ecsEndpoint }),
+    }),
+    // Per container: a throttle learnt in one invocation slows the next one too.
+    rate: new AdaptiveRateController(config.maxQps !== undefined ? { maxQps: config.maxQps } : {}),
+  };
+}
+
+let cached: CleanupHandler | undefined;
+
+/** The Lambda entry point. Config errors surface on the first invocation, naming the variable to fix. */
+export const handler: CleanupHandler = (event, context) => {
+  cached ??= makeHandler(depsFromEnvironment());
+  return cached(event, context);
+};

@@ -27,6 +27,9 @@ export interface Config {
   readonly maxContinuations: number;
   /** The queue's maximum message size. @default 1048576 */
   readonly maxMessageBytes: number;
+  /** SSM SecureString parameter names for the Alibaba key (Lambda); unset means the default chain. */
+  readonly ssmAccessKeyIdParam?: string;
+  readonly ssmAccessKeySecretParam?: string;
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -96,6 +99,8 @@ const envSchema = z.object({
   TAG_CLEANUP_DEADLINE_MARGIN_MS: positiveInt('TAG_CLEANUP_DEADLINE_MARGIN_MS', 15_000),
   TAG_CLEANUP_MAX_CONTINUATIONS: positiveInt('TAG_CLEANUP_MAX_CONTINUATIONS', 8),
   TAG_CLEANUP_MAX_MESSAGE_BYTES: positiveInt('TAG_CLEANUP_MAX_MESSAGE_BYTES', 1_048_576),
+  TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM: z.string().optional(),
+  TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM: z.string().optional(),
 });
 
 /** Reads and validates the environment; throws one ConfigError naming every bad variable and its fix. */
@@ -105,6 +110,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
   }
   const e = parsed.data;
+  if (Boolean(e.TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM) !== Boolean(e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM)) {
+    throw new ConfigError(
+      'set both TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM and TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM, or neither',
+    );
+  }
   return {
     ...(e.TAG_CLEANUP_ECS_ENDPOINT !== undefined && { ecsEndpoint: e.TAG_CLEANUP_ECS_ENDPOINT }),
     ...(e.TAG_CLEANUP_MAX_QPS !== undefined && { maxQps: e.TAG_CLEANUP_MAX_QPS }),
@@ -118,5 +128,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     deadlineMarginMs: e.TAG_CLEANUP_DEADLINE_MARGIN_MS,
     maxContinuations: e.TAG_CLEANUP_MAX_CONTINUATIONS,
     maxMessageBytes: e.TAG_CLEANUP_MAX_MESSAGE_BYTES,
+    ...(e.TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM && { ssmAccessKeyIdParam: e.TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM }),
+    ...(e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM && {
+      ssmAccessKeySecretParam: e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM,
+    }),
   };
+}
+
+/** The Lambda handler needs both queues; this narrows the config or says which variable is missing. */
+export function requireQueues(config: Config): Config & { readonly queueUrl: string; readonly dlqUrl: string } {
+  const missing = [
+    config.queueUrl === undefined && 'TAG_CLEANUP_QUEUE_URL (the work queue, for continuations)',
+    config.dlqUrl === undefined && 'TAG_CLEANUP_DLQ_URL (the dead-letter queue)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new ConfigError(`the Lambda handler needs ${missing.join(' and ')}`);
+  return config as Config & { readonly queueUrl: string; readonly dlqUrl: string };
 }

@@ -45,6 +45,13 @@ export interface Plan {
 // Below this many tags, linear scans beat building Maps and Sets (a typical resource lists a handful).
 const SMALL = 24;
 
+/** A packed array of n zeros (faster to index than a holey `new Array(n)`). */
+function zeros(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i += 1) out.push(0);
+  return out;
+}
+
 /**
  * For each position, the first position holding the same key. Linear scans for short lists, a Map
  * for long ones, so the cost stays linear in the number of tags.
@@ -80,16 +87,14 @@ function firstOfKey(tags: readonly TagSpec[]): number[] {
 export function dedupeTags(tags: readonly TagSpec[]): TagSpec[] {
   const n = tags.length;
   const first = firstOfKey(tags);
-  // keyOnly[f] is true when the key first seen at position f also appears bare somewhere.
-  const keyOnly: boolean[] = new Array<boolean>(n).fill(false);
   let repeats = false;
-  for (let i = 0; i < n; i += 1) {
-    const f = first[i] as number;
-    if (f !== i) repeats = true;
-    if ((tags[i] as TagSpec).value === undefined) keyOnly[f] = true;
-  }
+  for (let i = 0; i < n && !repeats; i += 1) repeats = first[i] !== i;
   // Nothing to drop: the common case, so skip the per-tag work. Tags are immutable, so they are shared.
   if (!repeats) return tags.slice();
+
+  // keyOnly[f] is 1 when the key first seen at position f also appears bare somewhere.
+  const keyOnly = zeros(n);
+  for (let i = 0; i < n; i += 1) if ((tags[i] as TagSpec).value === undefined) keyOnly[first[i] as number] = 1;
 
   const out: TagSpec[] = [];
   // Values already emitted per key (by first position), only built for keys that repeat with values.
@@ -97,13 +102,20 @@ export function dedupeTags(tags: readonly TagSpec[]): TagSpec[] {
   for (let i = 0; i < n; i += 1) {
     const tag = tags[i] as TagSpec;
     const f = first[i] as number;
-    if (keyOnly[f]) {
+    if (keyOnly[f] === 1) {
       if (f === i) out.push(tag.value === undefined ? tag : { key: tag.key });
       continue;
     }
     const value = tag.value as string;
     if (f === i) {
       out.push(tag);
+      continue;
+    }
+    if (n <= SMALL) {
+      // Short list: look back for the same key and value instead of building a Set.
+      let dup = false;
+      for (let j = f; j < i && !dup; j += 1) dup = first[j] === f && (tags[j] as TagSpec).value === value;
+      if (!dup) out.push(tag);
       continue;
     }
     emittedValues ??= new Map();
@@ -133,7 +145,16 @@ export function chunkTags(tags: readonly TagSpec[], size: number = MAX_TAGS_PER_
   if (n === 0) return [];
 
   const first = firstOfKey(tags);
-  const multiplicity: number[] = new Array<number>(n).fill(0);
+  let repeats = false;
+  for (let i = 0; i < n && !repeats; i += 1) repeats = first[i] !== i;
+  // Every key once (the common case): plain consecutive slices are already minimal.
+  if (!repeats) {
+    const calls: TagSpec[][] = [];
+    for (let start = 0; start < n; start += size) calls.push(tags.slice(start, start + size));
+    return calls;
+  }
+
+  const multiplicity = zeros(n);
   let maxMultiplicity = 0;
   for (let i = 0; i < n; i += 1) {
     const f = first[i] as number;
@@ -142,30 +163,27 @@ export function chunkTags(tags: readonly TagSpec[], size: number = MAX_TAGS_PER_
     if (m > maxMultiplicity) maxMultiplicity = m;
   }
   const callCount = Math.max(Math.ceil(n / size), maxMultiplicity);
-  if (callCount === 1) return [tags.slice()];
-
-  const binOf: number[] = new Array<number>(n).fill(0);
-  const fill: number[] = new Array<number>(callCount).fill(0);
+  const binOf = zeros(n);
+  const fill = zeros(callCount);
   // Repeated keys first, dealt round-robin with one running cursor, key by key: each key's run of at
   // most callCount tags lands in distinct calls, and call sizes never differ by more than one, so
   // none exceeds `size`. A "next position with this key" chain lists each key's positions in order.
-  if (maxMultiplicity > 1) {
-    const next: number[] = new Array<number>(n).fill(-1);
-    const last: number[] = new Array<number>(n).fill(0);
-    for (let i = 0; i < n; i += 1) {
-      const f = first[i] as number;
-      if (f !== i) next[last[f] as number] = i;
-      last[f] = i;
-    }
-    let cursor = 0;
-    for (let f = 0; f < n; f += 1) {
-      if (first[f] !== f || (multiplicity[f] as number) < 2) continue;
-      for (let i = f; i !== -1; i = next[i] as number) {
-        const bin = cursor % callCount;
-        binOf[i] = bin;
-        fill[bin] = (fill[bin] as number) + 1;
-        cursor += 1;
-      }
+  const next = zeros(n);
+  const last = zeros(n);
+  for (let i = 0; i < n; i += 1) {
+    const f = first[i] as number;
+    next[i] = -1;
+    if (f !== i) next[last[f] as number] = i;
+    last[f] = i;
+  }
+  let cursor = 0;
+  for (let f = 0; f < n; f += 1) {
+    if (first[f] !== f || (multiplicity[f] as number) < 2) continue;
+    for (let i = f; i !== -1; i = next[i] as number) {
+      const bin = cursor % callCount;
+      binOf[i] = bin;
+      fill[bin] = (fill[bin] as number) + 1;
+      cursor += 1;
     }
   }
   // Single-key tags cannot clash, so each goes to the first call with room; total room callCount*size >= n.

@@ -255,18 +255,27 @@ export const DLQ_ATTRIBUTES = {
   source: 'tagCleanup.source',
 } as const;
 
-// Attribute values count against the message size; keep them far below ATTRIBUTE_HEADROOM_BYTES.
-const MAX_REASON_CHARS = 1000;
-const MAX_CODE_CHARS = 200;
-const MAX_SOURCE_CHARS = 300;
+// Attribute values count against the message size; together they stay well inside ATTRIBUTE_HEADROOM_BYTES.
+const MAX_REASON_BYTES = 1024;
+const MAX_CODE_BYTES = 200;
+const MAX_SOURCE_BYTES = 300;
 // SQS refuses these characters in bodies and String attribute values.
 const INVALID_SQS_CHARS = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-/** An attribute value SQS accepts: valid characters only, truncated, and never empty. */
-function attributeValue(value: string, maxChars: number): string {
+/** An attribute value SQS accepts: valid characters only, at most `maxBytes` of UTF-8, and never empty. */
+export function attributeValue(value: string, maxBytes: number): string {
   const clean = value.replace(INVALID_SQS_CHARS, '\uFFFD');
-  const cut = clean.length > maxChars ? `${clean.slice(0, maxChars - 1)}…` : clean;
-  return cut === '' ? '-' : cut;
+  if (utf8Bytes(clean) <= maxBytes) return clean === '' ? '-' : clean;
+  const ellipsis = '…';
+  let room = maxBytes - utf8Bytes(ellipsis);
+  let cut = '';
+  // Whole code points only, so a multi-byte character is never cut in half.
+  for (const ch of clean) {
+    room -= utf8Bytes(ch);
+    if (room < 0) break;
+    cut += ch;
+  }
+  return `${cut}${ellipsis}`;
 }
 
 /**
@@ -282,9 +291,9 @@ export async function sendToDlq(
   options: SendOptions = {},
 ): Promise<string> {
   const attributes: Record<string, string> = {
-    [DLQ_ATTRIBUTES.code]: attributeValue(reason.code, MAX_CODE_CHARS),
-    [DLQ_ATTRIBUTES.reason]: attributeValue(reason.message, MAX_REASON_CHARS),
-    ...(reason.source === undefined ? {} : { [DLQ_ATTRIBUTES.source]: attributeValue(reason.source, MAX_SOURCE_CHARS) }),
+    [DLQ_ATTRIBUTES.code]: attributeValue(reason.code, MAX_CODE_BYTES),
+    [DLQ_ATTRIBUTES.reason]: attributeValue(reason.message, MAX_REASON_BYTES),
+    ...(reason.source === undefined ? {} : { [DLQ_ATTRIBUTES.source]: attributeValue(reason.source, MAX_SOURCE_BYTES) }),
   };
   const result = await sendMessages(sqs, dlqUrl, [{ body: originalBody, attributes }], options);
   const sent = result.sent[0];
