@@ -70,6 +70,11 @@ export class Executor {
   readonly #now: () => number;
   readonly #random: () => number;
   #stopError: unknown;
+  /** Until one call has had an answer, only that call is in flight (see {@link Executor.run}). */
+  #probeSent = false;
+  #probeAnswered = false;
+  readonly #probeDone: Promise<void>;
+  #openProbeGate: () => void = () => undefined;
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
@@ -77,6 +82,9 @@ export class Executor {
     this.#sleep = options.sleep ?? abortableSleep;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#probeDone = new Promise((resolve) => {
+      this.#openProbeGate = resolve;
+    });
   }
 
   /** The error that stopped the run, if one did. */
@@ -93,6 +101,26 @@ export class Executor {
     if (this.stopped) return;
     this.#stopError = error;
     this.#stop.abort();
+    this.#openProbeGate();
+  }
+
+  /**
+   * The first call goes out alone: if the credentials, the signature or the clock are wrong, the API
+   * says so once instead of to a full window of concurrent calls.
+   */
+  async #passProbeGate(): Promise<void> {
+    if (this.#probeAnswered) return;
+    if (!this.#probeSent) {
+      this.#probeSent = true;
+      return;
+    }
+    await this.#probeDone;
+  }
+
+  #probeAnsweredWith(errorClass: ErrorClass | 'ok'): void {
+    if (this.#probeAnswered || errorClass === 'fatal') return;
+    this.#probeAnswered = true;
+    this.#openProbeGate();
   }
 
   /** Runs `attempt` until it succeeds, fails for good, runs out of attempts or hits the deadline. */
@@ -115,6 +143,7 @@ export class Executor {
       if (this.stopped) return gaveUp('stopped', this.#stopError, 'fatal');
       try {
         const value = await this.#limit(async () => {
+          await this.#passProbeGate();
           if (this.stopped) throw new StoppedError('run stopped');
           const waitMs = rate.reserve(deadlineAt);
           if (waitMs > 0) await this.#sleep(waitMs, this.#stop.signal);
@@ -127,11 +156,16 @@ export class Executor {
           return attempt({ timeoutMs });
         });
         rate.onSuccess();
+        this.#probeAnsweredWith('ok');
         return { ok: true, value, attempts, throttles };
       } catch (error) {
         if (error instanceof StoppedError) return gaveUp('stopped', this.#stopError, 'fatal');
-        if (error instanceof DeadlineError) return gaveUp('deadline', lastError ?? error, lastClass);
+        if (error instanceof DeadlineError) {
+          this.#probeAnsweredWith('ok'); // the others must not wait on a probe that will never be sent
+          return gaveUp('deadline', lastError ?? error, lastClass);
+        }
         const errorClass = classifyError(error);
+        this.#probeAnsweredWith(errorClass);
         lastError = error;
         lastClass = errorClass;
         if (errorClass === 'throttle') {

@@ -81,7 +81,8 @@ export async function handOff(
     }
   }
 
-  const afterFailures = unfinished.some((r) => r.unfinishedReason === 'exhausted' || r.error !== undefined);
+  // Work cut off by the deadline can resume at once; work that kept failing waits out a backoff.
+  const afterFailures = unfinished.some((r) => r.unfinishedReason === 'exhausted');
   const delaySeconds = continuationDelaySeconds(attempt, afterFailures, options.random ?? Math.random);
   try {
     const parts = splitWireManifest(wire, options.maxMessageBytes);

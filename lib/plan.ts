@@ -200,16 +200,14 @@ export function chunkTags(tags: readonly TagSpec[], size: number = MAX_TAGS_PER_
   return calls;
 }
 
+/** The valid entries naming one resource (same region, type and id). */
 interface ValidGroup {
-  readonly key: string;
-  readonly regionId: string;
-  readonly resourceType: ResourceType;
-  readonly resourceId: string;
-  readonly firstIndex: number;
+  /** The first entry: its region, type and id name the group. */
+  readonly first: ValidEntry;
   readonly cluster: Cluster;
   readonly entryIndexes: number[];
-  /** Tag lists of the merged entries, concatenated only when there is more than one. */
-  readonly tagLists: (readonly TagSpec[])[];
+  /** Tag lists of later entries for the same resource; most resources are named once, so usually unset. */
+  more?: (readonly TagSpec[])[];
 }
 
 /** All entries naming one resource id in one region; any rejected entry among them rejects them all. */
@@ -217,18 +215,13 @@ interface Cluster {
   readonly firstIndex: number;
   /** One group per resource type, in first-appearance order (at most five, so a list is enough). */
   readonly groups: ValidGroup[];
-  readonly rejected: RejectedEntry[];
+  rejected?: RejectedEntry[];
 }
 
 type ValidEntry = Manifest['resources'][number];
 
 function resourceKey(regionId: string, resourceType: string, resourceId: string): string {
   return `${regionId}/${resourceType}/${resourceId}`;
-}
-
-// A resource id never contains a newline (see isValidResourceId), so this pair key is unambiguous.
-function clusterKey(regionId: string, resourceId: string): string {
-  return `${regionId}\n${resourceId}`;
 }
 
 function byIndex<T extends { readonly index: number }>(list: readonly T[]): readonly T[] {
@@ -247,46 +240,43 @@ export function planManifest(manifest: Manifest): Plan {
   const valid = byIndex(manifest.resources);
   const invalid = byIndex(manifest.rejected);
 
-  const clusters = new Map<string, Cluster>();
-  // Created in first-appearance order, so neither list needs sorting later.
+  // Region, then resource id: nested Maps avoid building a composite key string per entry.
+  const clusters = new Map<string, Map<string, Cluster>>();
+  // Both lists are filled in first-appearance order, so neither needs sorting later.
   const groups: ValidGroup[] = [];
   const outcomes: (Cluster | RejectedEntry)[] = [];
   const clusterOf = (regionId: string, resourceId: string, index: number): Cluster => {
-    const id = clusterKey(regionId, resourceId);
-    let cluster = clusters.get(id);
+    let byId = clusters.get(regionId);
+    if (!byId) {
+      byId = new Map();
+      clusters.set(regionId, byId);
+    }
+    let cluster = byId.get(resourceId);
     if (!cluster) {
-      cluster = { firstIndex: index, groups: [], rejected: [] };
-      clusters.set(id, cluster);
+      cluster = { firstIndex: index, groups: [] };
+      byId.set(resourceId, cluster);
       outcomes.push(cluster);
     }
     return cluster;
   };
   const addValid = (entry: ValidEntry): void => {
-    const { regionId, resourceType, resourceId } = entry;
-    const cluster = clusterOf(regionId, resourceId, entry.index);
+    const cluster = clusterOf(entry.regionId, entry.resourceId, entry.index);
     let group: ValidGroup | undefined;
-    for (const g of cluster.groups) if (g.resourceType === resourceType) group = g;
+    for (const g of cluster.groups) if (g.first.resourceType === entry.resourceType) group = g;
     if (!group) {
-      group = {
-        key: resourceKey(regionId, resourceType, resourceId),
-        regionId,
-        resourceType,
-        resourceId,
-        firstIndex: entry.index,
-        cluster,
-        entryIndexes: [],
-        tagLists: [],
-      };
+      group = { first: entry, cluster, entryIndexes: [entry.index] };
       cluster.groups.push(group);
       groups.push(group);
+      return;
     }
     group.entryIndexes.push(entry.index);
-    group.tagLists.push(entry.tags);
+    (group.more ??= []).push(entry.tags);
   };
   const addRejected = (entry: RejectedEntry): void => {
     // The id decides the identity; an entry without a usable id or region cannot poison anything else.
     if (entry.regionId !== undefined && isValidResourceId(entry.resourceId)) {
-      clusterOf(entry.regionId, entry.resourceId, entry.index).rejected.push(entry);
+      const cluster = clusterOf(entry.regionId, entry.resourceId, entry.index);
+      (cluster.rejected ??= []).push(entry);
     } else {
       outcomes.push(entry);
     }
@@ -308,26 +298,24 @@ export function planManifest(manifest: Manifest): Plan {
   }
 
   const resources: PlannedResource[] = [];
-  for (const group of groups) {
-    if (group.cluster.rejected.length === 0) resources.push(toPlanned(group));
-  }
+  for (const group of groups) if (group.cluster.rejected === undefined) resources.push(toPlanned(group));
   const rejected: RejectedResource[] = [];
   for (const outcome of outcomes) {
-    if ('groups' in outcome) {
-      if (outcome.rejected.length > 0) rejected.push(poisoned(outcome));
-    } else rejected.push(orphan(outcome));
+    if (!('groups' in outcome)) rejected.push(orphan(outcome));
+    else if (outcome.rejected !== undefined) rejected.push(poisoned(outcome, outcome.rejected));
   }
   return { manifestId: manifest.manifestId, resources, rejected };
 }
 
 function toPlanned(group: ValidGroup): PlannedResource {
-  const merged = group.tagLists.length === 1 ? (group.tagLists[0] as readonly TagSpec[]) : group.tagLists.flat();
+  const { regionId, resourceType, resourceId } = group.first;
+  const merged = group.more ? [group.first.tags, ...group.more].flat() : group.first.tags;
   const tags = dedupeTags(merged);
   return {
-    key: group.key,
-    regionId: group.regionId,
-    resourceType: group.resourceType,
-    resourceId: group.resourceId,
+    key: resourceKey(regionId, resourceType, resourceId),
+    regionId,
+    resourceType,
+    resourceId,
     entryIndexes: group.entryIndexes,
     tags,
     calls: chunkTags(tags),
@@ -345,23 +333,23 @@ function orphan(entry: RejectedEntry): RejectedResource {
   };
 }
 
-function poisoned(cluster: Cluster): RejectedResource {
-  const firstRejected = cluster.rejected[0] as RejectedEntry;
+function poisoned(cluster: Cluster, rejectedEntries: readonly RejectedEntry[]): RejectedResource {
+  const firstRejected = rejectedEntries[0] as RejectedEntry;
   const firstGroup = cluster.groups[0];
   // Name the resource after its first entry, valid or not, so the outcome matches what the user wrote first.
-  const first = firstGroup && firstGroup.firstIndex < firstRejected.index ? firstGroup : undefined;
+  const first = firstGroup && firstGroup.first.index < firstRejected.index ? firstGroup.first : undefined;
   const regionId = first?.regionId ?? (firstRejected.regionId as string);
   const resourceId = first?.resourceId ?? (firstRejected.resourceId as string);
   const resourceType = first?.resourceType ?? firstRejected.resourceType;
 
   const validIndexes = cluster.groups.flatMap((g) => g.entryIndexes);
-  const rejectedIndexes = cluster.rejected.map((e) => e.index);
-  const issues: ValidationIssue[] = cluster.rejected.flatMap((e) => e.issues);
+  const rejectedIndexes = rejectedEntries.map((e) => e.index);
+  const issues: ValidationIssue[] = rejectedEntries.flatMap((e) => e.issues);
   if (firstGroup !== undefined) {
     const shown = rejectedIndexes.slice(0, 5).map((i) => `resources[${i}]`);
     if (rejectedIndexes.length > shown.length) shown.push(`${rejectedIndexes.length - shown.length} more`);
     issues.push({
-      path: `resources[${firstGroup.firstIndex}]`,
+      path: `resources[${firstGroup.first.index}]`,
       reason: `another entry for the same resource is invalid (${shown.join(', ')}), so none of its ${
         validIndexes.length
       } valid entries is applied and nothing is removed`,
