@@ -73,9 +73,6 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
-/** Message attribute and system attribute names as ReceiveMessage wants them to get everything. */
-const ALL = ['All'];
-
 /**
  * Starts a loop that behaves like Lambda's SQS event source mapping with one concurrent invocation:
  * receive up to `batchSize` messages, invoke the handler with a faithful SQSEvent and a Context whose
@@ -203,7 +200,7 @@ export function startPoller(options: PollerOptions): Poller {
             WaitTimeSeconds: waitTimeSeconds,
             ...(options.visibilityTimeoutSeconds === undefined ? {} : { VisibilityTimeout: options.visibilityTimeoutSeconds }),
             MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ALL,
+            MessageAttributeNames: ['All'],
           }),
           { abortSignal: stopper.signal },
         );
