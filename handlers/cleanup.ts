@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EcsClient } from '../lib/alibaba/client.ts';
-import { type CredentialsSource, defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
+import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
 import { ssmExtensionCredentials } from '../lib/alibaba/ssm-credentials.ts';
 import { type BatchDeps, processBatch } from '../lib/batch.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
@@ -34,7 +34,7 @@ export function depsFromEnvironment(env: Readonly<Record<string, string | undefi
           accessKeyIdParam: config.ssmAccessKeyIdParam,
           accessKeySecretParam: config.ssmAccessKeySecretParam,
         })
-      : defaultCredentialsChain();
+      : environmentCredentials(env);
   return {
     config,
     logger,

@@ -6,6 +6,7 @@ import { runDemo } from '../lib/cli/demo.ts';
 import { positiveIntFlag, positiveNumberFlag, rateFlag, urlFlag } from '../lib/cli/options.ts';
 import { runCommand } from '../lib/cli/run-command.ts';
 import { loadConfig } from '../lib/config.ts';
+import { runEnqueue } from '../lib/enqueue.ts';
 import { EMULATOR_ACCESS_KEY_ID } from '../lib/emulator/defaults.ts';
 import { loadInventory, startEmulator } from '../lib/emulator/server.ts';
 import { CleanupError, messageOf } from '../lib/errors.ts';
@@ -15,6 +16,9 @@ const USAGE = `Usage:
                                           [--max-attempts N] [--report out.csv|out.json]
   tag-cleanup emulator [--port N] [--inventory file.json] [--max-qps N] [--fault-rate R] [--reset-rate R]
                        [--hang-rate R] [--apply-then-500-rate R] [--latency-ms N] [--seed N]
+  tag-cleanup enqueue <manifest.json>... | -  --queue-url URL
+  tag-cleanup local [--no-examples] [--once] [--function-timeout-ms N]
+                       (npm run local: SQS + ECS emulators and a Lambda-like poller on 127.0.0.1)
   tag-cleanup demo     (what \`npm start\` runs: the examples against a local emulator)
 
 Exit codes: 0 every resource removed (or planned), 1 some resource was not, 2 invalid manifest, options or
@@ -33,6 +37,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await emulator(rest);
       case 'demo':
         return await demo(rest);
+      case 'enqueue':
+        return await enqueue(rest);
+      case 'local':
+        return await local(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -161,6 +169,60 @@ async function demo(args: readonly string[]): Promise<number> {
       },
       seed: positiveIntFlag('seed', values.seed) ?? 7,
       emulatorMaxQps: 50,
+      logLevel: config.logLevel,
+    },
+    { stdout: process.stdout, stderr: process.stderr },
+  );
+}
+
+async function enqueue(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { 'queue-url': { type: 'string' } },
+  });
+  const queueUrl = urlFlag('queue-url', values['queue-url']);
+  if (queueUrl === undefined || positionals.length === 0) {
+    process.stderr.write(`tag-cleanup: enqueue needs manifest files and --queue-url\n${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  const { SQSClient } = await import('@aws-sdk/client-sqs');
+  // Retries happen in one layer (lib/sqs/send.ts), so the SDK's own are off.
+  const sqs = new SQSClient({ maxAttempts: 1 });
+  try {
+    return await runEnqueue({
+      files: positionals,
+      queueUrl,
+      sqs,
+      maxMessageBytes: config.maxMessageBytes,
+      parseOptions: { maxResources: config.maxResources },
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+    });
+  } finally {
+    sqs.destroy();
+  }
+}
+
+async function local(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'no-examples': { type: 'boolean', default: false },
+      once: { type: 'boolean', default: false },
+      'function-timeout-ms': { type: 'string', default: '30000' },
+    },
+  });
+  const config = loadConfig();
+  // Dev tooling (fauxqs) is loaded only for this command, so `run` works without dev dependencies.
+  const { runLocal } = await import('../lib/cli/local-command.ts');
+  return runLocal(
+    {
+      examplesDir,
+      enqueueExamples: !values['no-examples'],
+      once: values.once,
+      functionTimeoutMs: positiveIntFlag('function-timeout-ms', values['function-timeout-ms']) ?? 30_000,
       logLevel: config.logLevel,
     },
     { stdout: process.stdout, stderr: process.stderr },

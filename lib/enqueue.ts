@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ManifestError, messageOf, type ValidationIssue } from './errors.ts';
 import { type ParseManifestOptions, parseManifest, serializeManifest } from './manifest.ts';
 import { type SendOptions, sendMessages } from './sqs/send.ts';
-import { MessageTooLargeError, splitWireManifest } from './sqs/split.ts';
+import { ATTRIBUTE_HEADROOM_BYTES, MessageTooLargeError, splitWireManifest, utf8Bytes } from './sqs/split.ts';
 
 /** Exit codes of `tag-cleanup enqueue`. */
 export const ENQUEUE_EXIT = { ok: 0, notSent: 1, invalid: 2 } as const;
@@ -97,8 +97,15 @@ async function prepare(
   }
   try {
     const manifest = parseManifest(raw, args.parseOptions);
+    const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
     if (manifest.rejected.length > 0) {
-      return { problems: manifest.rejected.flatMap((r) => r.issues.map(issueLine)) };
+      // Invalid entries travel as they are, so the handler logs each as `rejected` and none vanishes;
+      // a split would have to rewrite them, so a manifest that must be split has to be fixed first.
+      if (utf8Bytes(text) + ATTRIBUTE_HEADROOM_BYTES > args.maxMessageBytes) {
+        return { problems: manifest.rejected.flatMap((r) => r.issues.map(issueLine)) };
+      }
+      for (const r of manifest.rejected) for (const issue of r.issues) args.err(`${file}: warning: ${issueLine(issue)} (sent; it will be reported as rejected)`);
+      return { file, bodies: [text] };
     }
     const parts = splitWireManifest(serializeManifest(manifest), args.maxMessageBytes);
     return { file, bodies: parts.map((part) => JSON.stringify(part)) };

@@ -90,6 +90,8 @@ const MANIFEST_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 // Tag rules from the ECS tag docs: reserved prefixes and no URLs, for keys and values alike.
 const RESERVED_TAG_PREFIXES = ['aliyun', 'acs:'] as const;
 const URL_MARKERS = ['http://', 'https://'] as const;
+// With the u flag a paired surrogate reads as one astral code point, so only unpaired halves match.
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** True for a resource id the planner can use as an identity: 1–128 chars of `[A-Za-z0-9._:-]`, alphanumeric first. */
 export function isValidResourceId(value: unknown): value is string {
@@ -169,6 +171,8 @@ function textProblems(field: string, s: string, rules: TextRules): string[] {
     problems.push(`${field} must ${rules.patternHint ?? 'match its pattern'}; got ${describe(s)}`);
   }
   if (rules.tagContent) {
+    // JSON can carry a lone surrogate ("\ud800"); it cannot be UTF-8 encoded, so the request signer would throw.
+    if (LONE_SURROGATE.test(s)) problems.push(`${field} must be valid Unicode text; it contains a lone surrogate`);
     const prefix = RESERVED_TAG_PREFIXES.find((p) => s.startsWith(p));
     if (prefix) problems.push(`${field} must not start with "${prefix}" (reserved by Alibaba Cloud)`);
     const url = URL_MARKERS.find((m) => s.includes(m));
@@ -216,6 +220,8 @@ const regionRules: TextRules = {
   patternHint: 'look like cn-hangzhou (lower-case letters, digits and "-")',
 };
 
+// Whitespace is ordinary tag text (the ECS tag rules do not forbid it) and is never trimmed, because
+// trimming would change which tag gets removed; only the empty key is refused.
 const tagSchema = z.strictObject(
   {
     key: text('key', { min: 1, max: 128, tagContent: true }),
@@ -453,6 +459,10 @@ function toTagSpec(tag: { key: string; value?: string | undefined }): TagSpec {
  */
 export function parseManifest(input: unknown, options: ParseManifestOptions = {}): Manifest {
   const maxResources = options.maxResources ?? DEFAULT_MAX_RESOURCES;
+  // A bad cap is a caller bug, not a bad manifest, so it is not a ManifestError.
+  if (!Number.isSafeInteger(maxResources) || maxResources < 1) {
+    throw new RangeError(`maxResources must be a positive integer; got ${maxResources}`);
+  }
   const body = decodeBody(input);
 
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -496,7 +506,11 @@ export function parseManifest(input: unknown, options: ParseManifestOptions = {}
       });
     } else {
       const prefix = ['resources', index] as const;
-      const entryIssues = capIssues(toIssues(entry.error.issues, prefix, entryAllowed), MAX_ISSUES_PER_ENTRY, formatPath(prefix));
+      const entryIssues = capIssues(
+        toIssues(entry.error.issues, prefix, entryAllowed),
+        MAX_ISSUES_PER_ENTRY,
+        formatPath(prefix),
+      );
       rejected.push(rejectedEntry(index, raw, data.regionId, entryIssues));
     }
   });

@@ -140,7 +140,8 @@ export function dedupeTags(tags: readonly TagSpec[]): TagSpec[] {
  * @param size maximum tags per call. @default MAX_TAGS_PER_CALL
  */
 export function chunkTags(tags: readonly TagSpec[], size: number = MAX_TAGS_PER_CALL): TagSpec[][] {
-  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer; got ${size}`);
+  if (!Number.isSafeInteger(size) || size < 1)
+    throw new RangeError(`chunk size must be a positive integer; got ${size}`);
   const n = tags.length;
   if (n === 0) return [];
 
@@ -270,13 +271,15 @@ export function planManifest(manifest: Manifest): Plan {
       return;
     }
     group.entryIndexes.push(entry.index);
-    (group.more ??= []).push(entry.tags);
+    if (group.more) group.more.push(entry.tags);
+    else group.more = [entry.tags];
   };
   const addRejected = (entry: RejectedEntry): void => {
     // The id decides the identity; an entry without a usable id or region cannot poison anything else.
     if (entry.regionId !== undefined && isValidResourceId(entry.resourceId)) {
       const cluster = clusterOf(entry.regionId, entry.resourceId, entry.index);
-      (cluster.rejected ??= []).push(entry);
+      if (cluster.rejected) cluster.rejected.push(entry);
+      else cluster.rejected = [entry];
     } else {
       outcomes.push(entry);
     }

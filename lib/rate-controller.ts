@@ -10,6 +10,9 @@ export class StoppedError extends CleanupError {
   override name = 'StoppedError';
 }
 
+/** Sleeps `ms`; resolves early when `signal` aborts. Injected so tests drive the controller on fake time. */
+export type RateSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 export interface RateControllerOptions {
   /** Hard ceiling in calls per second (`--max-qps`); undefined means discover the limit. */
   readonly maxQps?: number;
@@ -17,19 +20,23 @@ export interface RateControllerOptions {
   readonly initialQps?: number;
   /** Never send slower than this, calls per second. @default 0.5 */
   readonly minQps?: number;
-  /** Multiplicative decrease when no delivery estimate exists yet. @default 0.7 */
+  /** Multiplicative decrease when the limit could not be measured yet. @default 0.5 */
   readonly beta?: number;
-  /** Fraction of the measured accepted rate to fall back to on throttling. @default 0.95 */
+  /** Fraction of the measured limit to fall back to on throttling. @default 0.95 */
   readonly goodputFraction?: number;
-  /** Window over which the accepted rate is measured. @default 1000 */
+  /** How far back throttles and accepted calls are remembered to measure the limit, in ms. @default 3000 */
   readonly windowMs?: number;
-  /** Minimum gap between two decreases: throttles from one burst count once. @default 250 */
+  /** Shortest span between two throttles that measures the limit, in ms. @default 200 */
+  readonly minMeasureMs?: number;
+  /** Minimum gap between two decreases: throttles from one burst count once. @default 200 */
   readonly decreaseCooldownMs?: number;
-  /** CUBIC growth constant relative to the last max rate, per s³. @default 0.004 */
+  /** CUBIC growth constant relative to the last max rate, per s³. @default 0.05 */
   readonly cubicScale?: number;
-  /** Slow start doubles the rate this often until the first throttle. @default 500 */
+  /** Slow start doubles the rate this often until the first throttle, in ms. @default 250 */
   readonly slowStartDoublingMs?: number;
   readonly now?: () => number;
+  /** Used by {@link AdaptiveRateController.acquire}. @default setTimeout, cut short by the signal */
+  readonly sleep?: RateSleep;
 }
 
 /** A snapshot for logs and the bench. */
@@ -37,25 +44,87 @@ export interface RateControllerState {
   readonly rateQps: number;
   readonly ceilingQps: number | undefined;
   readonly slowStart: boolean;
+  /** The last measured (or assumed) limit that CUBIC grows back to. */
   readonly lastMaxQps: number | undefined;
   readonly pausedUntil: number;
+  /** Callers queued in {@link AdaptiveRateController.acquire}. */
+  readonly waiting: number;
+}
+
+interface Waiter {
+  readonly wake: () => void;
+  readonly fail: (error: Error) => void;
+}
+
+/** Timestamps in arrival order, forgotten once older than a horizon. */
+class TimeSeries {
+  #items: number[] = [];
+  #head = 0;
+
+  push(at: number): void {
+    this.#items.push(at);
+  }
+
+  /** Forgets entries older than `cutoff`. */
+  trim(cutoff: number): void {
+    while (this.#head < this.#items.length && (this.#items[this.#head] ?? 0) < cutoff) this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** The oldest entry still kept, if any. */
+  first(): number | undefined {
+    return this.#items[this.#head];
+  }
+
+  /** How many entries are later than `from` (exclusive) and at most `to`. */
+  countBetween(from: number, to: number): number {
+    return this.#indexAfter(to) - this.#indexAfter(from);
+  }
+
+  /** Index of the first entry later than `at`. */
+  #indexAfter(at: number): number {
+    let lo = this.#head;
+    let hi = this.#items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#items[mid] ?? 0) <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
 /**
  * One shared, adaptive send-rate limiter for every manifest in a run.
  *
- * Pacing: each caller reserves the next send slot 1/rate apart (no bursts), so the API sees an even
- * stream. Adaptation: slow start until the first `Throttling*`; then, on throttling, the rate falls to a
- * little under the accepted rate actually measured (the API has just told us its limit), and CUBIC growth
- * brings it back to the last max and probes carefully beyond. `x-acs-retry-after` pauses every sender.
+ * Pacing: callers get send slots 1/rate apart, no bursts, so the API sees an even stream.
+ * {@link acquire} queues callers first-in first-out and hands out each slot only when it is due, so a
+ * decrease takes effect on the very next call; {@link reserve} books a slot ahead of time instead.
+ *
+ * Measuring the limit: a throttle means the API's bucket was empty at that moment. Between two throttles
+ * every call the API accepted was paid for by refill, so accepted calls ÷ time between two throttles is
+ * the limit itself (or, when other clients share the quota, the share this client actually gets), and
+ * no burst allowance can inflate it.
+ *
+ * Adaptation: with no ceiling, slow start doubles the rate until the first throttle. On a throttle (at
+ * most once per cooldown) the rate falls to 95 % of the measured limit, or by `beta` when no limit could
+ * be measured yet; then CUBIC brings it back to the measured limit, flat near it, and probes beyond it
+ * ever faster so a limit that was raised (or a neighbour that finished) is found again. The rate never
+ * exceeds the ceiling and only grows while callers are actually waiting for it. `x-acs-retry-after`
+ * pauses every sender.
  */
 export class AdaptiveRateController {
   readonly #now: () => number;
+  readonly #sleep: RateSleep;
   readonly #ceiling: number | undefined;
   readonly #minQps: number;
   readonly #beta: number;
   readonly #goodputFraction: number;
   readonly #windowMs: number;
+  readonly #minMeasureMs: number;
   readonly #decreaseCooldownMs: number;
   readonly #cubicScale: number;
   readonly #slowStartDoublingMs: number;
@@ -66,22 +135,25 @@ export class AdaptiveRateController {
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
   #rateAtDecrease = 0;
   #lastGrowthAt: number;
-  #nextSlotAt = 0;
+  #nextSlotAt = Number.NEGATIVE_INFINITY;
   #pausedUntil = 0;
-  /** Timestamps of accepted calls within the window, oldest first (a ring would do; calls/s are small). */
-  #accepted: number[] = [];
-  #acceptedHead = 0;
+  readonly #accepted = new TimeSeries();
+  readonly #throttles = new TimeSeries();
+  readonly #waiters: Waiter[] = [];
+  #headBusy = false;
 
   constructor(options: RateControllerOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? timerSleep;
     this.#ceiling = options.maxQps;
     this.#minQps = options.minQps ?? 0.5;
-    this.#beta = options.beta ?? 0.7;
+    this.#beta = options.beta ?? 0.5;
     this.#goodputFraction = options.goodputFraction ?? 0.95;
-    this.#windowMs = options.windowMs ?? 1000;
-    this.#decreaseCooldownMs = options.decreaseCooldownMs ?? 250;
-    this.#cubicScale = options.cubicScale ?? 0.004;
-    this.#slowStartDoublingMs = options.slowStartDoublingMs ?? 500;
+    this.#windowMs = options.windowMs ?? 3000;
+    this.#minMeasureMs = options.minMeasureMs ?? 200;
+    this.#decreaseCooldownMs = options.decreaseCooldownMs ?? 200;
+    this.#cubicScale = options.cubicScale ?? 0.05;
+    this.#slowStartDoublingMs = options.slowStartDoublingMs ?? 250;
     // With a ceiling we trust the operator and start there; the first throttle corrects a wrong one.
     this.#rate = this.#clamp(options.maxQps ?? options.initialQps ?? 10);
     this.#slowStart = options.maxQps === undefined;
@@ -93,6 +165,7 @@ export class AdaptiveRateController {
     return this.#rate;
   }
 
+  /** A snapshot of the controller's state. */
   state(): RateControllerState {
     return {
       rateQps: this.#rate,
@@ -100,27 +173,64 @@ export class AdaptiveRateController {
       slowStart: this.#slowStart,
       lastMaxQps: this.#lastMax,
       pausedUntil: this.#pausedUntil,
+      waiting: this.#waiters.length + (this.#headBusy ? 1 : 0),
     };
   }
 
   /**
-   * Reserves the next send slot and returns how long to wait for it, in ms.
+   * Reserves the next send slot and returns how long to wait for it, in ms. The slot is booked at
+   * today's rate, so prefer {@link acquire}, which lets a later decrease slow down callers already waiting.
    * Throws DeadlineError (reserving nothing) when the slot would start after `deadlineAt`.
    */
   reserve(deadlineAt = Number.POSITIVE_INFINITY): number {
     const now = this.#now();
     this.#grow(now);
-    const start = Math.max(now, this.#nextSlotAt, this.#pausedUntil);
+    const start = this.#slotStart(now);
     if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
-    this.#nextSlotAt = start + 1000 / this.#rate;
+    this.#take(start);
     return start - now;
+  }
+
+  /**
+   * Waits for a send slot, first come first served, and takes it when it is due at the rate of that
+   * moment. Throws DeadlineError when the slot would start after `deadlineAt`, StoppedError when
+   * `signal` aborts.
+   */
+  async acquire(deadlineAt = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw new StoppedError('run stopped');
+    if (Math.max(this.#now(), this.#pausedUntil) > deadlineAt) {
+      throw new DeadlineError('the next send slot is past the deadline');
+    }
+    if (this.#headBusy || this.#waiters.length > 0) await this.#queue(signal);
+    this.#headBusy = true;
+    try {
+      // Each pass sleeps until the slot computed at the current rate; a decrease or a pause while
+      // asleep just moves the slot, so the loop ends once a slot is due (bounded for safety).
+      for (let pass = 0; pass < 100_000; pass++) {
+        if (signal?.aborted) throw new StoppedError('run stopped');
+        const now = this.#now();
+        this.#grow(now);
+        const start = this.#slotStart(now);
+        if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
+        // Timers fire with 1 ms granularity; a slot due within it is due now.
+        if (start - now < 1) {
+          this.#take(start);
+          return;
+        }
+        await this.#sleep(start - now, signal);
+      }
+      throw new StoppedError('gave up waiting for a send slot');
+    } finally {
+      this.#headBusy = false;
+      this.#waiters.shift()?.wake();
+    }
   }
 
   /** Feedback: the API accepted a call (or refused it for a reason unrelated to rate). */
   onSuccess(): void {
     const now = this.#now();
     this.#accepted.push(now);
-    this.#trimWindow(now);
+    this.#forget(now);
   }
 
   /** Feedback: the API answered `Throttling*`. `retryAfterMs` comes from `x-acs-retry-after`. */
@@ -129,29 +239,67 @@ export class AdaptiveRateController {
     if (retryAfterMs !== undefined && retryAfterMs > 0) {
       this.#pausedUntil = Math.max(this.#pausedUntil, now + retryAfterMs);
     }
-    this.#trimWindow(now);
+    this.#forget(now);
+    const measured = this.#measuredLimit(now);
+    this.#throttles.push(now);
     // Throttles answering requests sent before the last decrease say nothing new.
     if (now - this.#lastDecreaseAt < this.#decreaseCooldownMs) return;
-    const acceptedQps = this.#acceptedQps(now);
-    const fromGoodput = acceptedQps * this.#goodputFraction;
-    const fromBeta = this.#rate * this.#beta;
-    // Prefer the measured delivery rate when we have a full window of it; never go up on a throttle.
-    const next = acceptedQps > 0 && this.#windowFilled(now) ? Math.min(this.#rate, fromGoodput) : fromBeta;
-    this.#lastMax = Math.max(next, Math.min(this.#rate, acceptedQps || this.#rate));
-    this.#rate = this.#clamp(Math.min(next, this.#rate * 0.999));
+    const before = this.#rate;
+    const next = measured === undefined ? before * this.#beta : measured * this.#goodputFraction;
+    this.#rate = this.#clamp(Math.min(next, before));
+    this.#lastMax = this.#clamp(measured ?? before);
     this.#rateAtDecrease = this.#rate;
     this.#lastDecreaseAt = now;
     this.#lastGrowthAt = now;
     this.#slowStart = false;
-    // Re-pace from now: slots reserved at the old rate would otherwise keep the burst going.
-    this.#nextSlotAt = Math.max(this.#nextSlotAt, now);
+  }
+
+  /**
+   * Accepted calls per second between the oldest remembered throttle and now (another throttle): the
+   * API's bucket was empty at both ends, so refill paid for exactly those calls. Undefined when the
+   * span is too short to trust.
+   */
+  #measuredLimit(now: number): number | undefined {
+    const since = this.#throttles.first();
+    if (since === undefined || now - since < this.#minMeasureMs) return undefined;
+    const accepted = this.#accepted.countBetween(since, now);
+    return accepted > 0 ? (accepted * 1000) / (now - since) : undefined;
+  }
+
+  #slotStart(now: number): number {
+    return Math.max(now, this.#nextSlotAt, this.#pausedUntil);
+  }
+
+  #take(start: number): void {
+    // Spacing from the slot, not from when the caller woke: a late timer is made up on the next slot.
+    this.#nextSlotAt = start + 1000 / this.#rate;
+  }
+
+  #queue(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(new StoppedError('run stopped'));
+      };
+      const waiter: Waiter = {
+        wake: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail: reject,
+      };
+      this.#waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   #grow(now: number): void {
     const elapsedMs = now - this.#lastGrowthAt;
     if (elapsedMs <= 0) return;
     // Only grow when the limiter is what holds callers back; an idle run must not inflate the rate.
-    const saturated = this.#nextSlotAt >= now - 2 * (1000 / this.#rate);
+    const saturated =
+      this.#headBusy || this.#waiters.length > 0 || this.#nextSlotAt >= now - 2 * (1000 / this.#rate);
     this.#lastGrowthAt = now;
     if (!saturated) return;
     if (this.#slowStart) {
@@ -166,36 +314,31 @@ export class AdaptiveRateController {
     this.#rate = this.#clamp(Math.max(this.#rate, target));
   }
 
-  #acceptedQps(now: number): number {
-    // Measure only since the last decrease (or over the whole window): older calls ran at another rate.
-    const spanMs = Math.min(this.#windowMs, Math.max(1, now - this.#lastDecreaseAt));
-    const from = now - spanMs;
-    let lo = this.#acceptedHead;
-    let hi = this.#accepted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#accepted[mid] ?? 0) < from) lo = mid + 1;
-      else hi = mid;
-    }
-    return ((this.#accepted.length - lo) * 1000) / spanMs;
-  }
-
-  #windowFilled(now: number): boolean {
-    return now - this.#lastDecreaseAt >= this.#windowMs / 2 && this.#accepted.length - this.#acceptedHead >= 4;
-  }
-
-  #trimWindow(now: number): void {
+  #forget(now: number): void {
     const cutoff = now - this.#windowMs;
-    while (this.#acceptedHead < this.#accepted.length && (this.#accepted[this.#acceptedHead] ?? 0) < cutoff) {
-      this.#acceptedHead++;
-    }
-    if (this.#acceptedHead > 1024 && this.#acceptedHead * 2 > this.#accepted.length) {
-      this.#accepted = this.#accepted.slice(this.#acceptedHead);
-      this.#acceptedHead = 0;
-    }
+    this.#accepted.trim(cutoff);
+    this.#throttles.trim(cutoff);
   }
 
   #clamp(rate: number): number {
     return Math.min(this.#ceiling ?? Number.POSITIVE_INFINITY, Math.max(this.#minQps, rate));
   }
 }
+
+/** setTimeout as a promise that resolves at once when `signal` aborts. */
+const timerSleep: RateSleep = (ms, signal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });

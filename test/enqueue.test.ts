@@ -100,13 +100,27 @@ describe('runEnqueue', () => {
     expect(await fq.counts(queueUrl)).toStrictEqual({ visible: 0, notVisible: 0, delayed: 0 });
   });
 
-  it('treats an entry that would be rejected as invalid, since the wire form would drop it', async () => {
+  it('sends a manifest with a rejected entry unchanged, with a warning, so the handler reports it', async () => {
     // Prepare
     const m = manifest('rej', 2);
     (m.resources as Record<string, unknown>[])[1] = { resourceType: 'bucket', resourceId: 'b-1', tags: [{ key: 'x' }] };
     const path = await file('rejected.json', m);
     // Act
     const { code, err, queueUrl } = await run([path]);
+    // Assess
+    expect(code).toBe(ENQUEUE_EXIT.ok);
+    expect(err.some((l) => l.startsWith(`${path}: warning: resources[1].resourceType: `))).toBe(true);
+    const [message] = await fq.receiveAll(queueUrl);
+    expect(JSON.parse(message?.Body ?? '{}')).toStrictEqual(m);
+  });
+
+  it('refuses a manifest with a rejected entry when it would have to be split', async () => {
+    // Prepare
+    const m = manifest('rej-big', 200);
+    (m.resources as Record<string, unknown>[])[1] = { resourceType: 'bucket', resourceId: 'b-1', tags: [{ key: 'x' }] };
+    const path = await file('rejected-big.json', m);
+    // Act
+    const { code, err, queueUrl } = await run([path], { maxMessageBytes: 4096 });
     // Assess
     expect(code).toBe(ENQUEUE_EXIT.invalid);
     expect(err.some((l) => l.startsWith(`${path}: resources[1].resourceType: `))).toBe(true);

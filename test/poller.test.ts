@@ -1,7 +1,9 @@
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type InvokeReport, judgeResponse, type Poller, startPoller } from '../lib/local/poller.ts';
+import { startLocalStack } from '../lib/local/stack.ts';
+import { sendMessages } from '../lib/sqs/send.ts';
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -248,5 +250,52 @@ describe('startPoller', () => {
     expect(calls).toBe(0);
     expect(p.invocations).toBe(0);
     expect((await fq.counts(queueUrl)).visible).toBe(1);
+  });
+});
+
+describe('startLocalStack', () => {
+  it('wires a work queue with a DLQ, the ECS emulator and a poller, and closes them all', async () => {
+    // Prepare
+    const bodies: string[] = [];
+    const stack = await startLocalStack({
+      inventory: {
+        resources: [{ regionId: 'cn-hangzhou', resourceType: 'instance', resourceId: 'i-1', tags: { owner: 'ops' } }],
+      },
+      maxReceiveCount: 3,
+      poller: {
+        functionTimeoutMs: 5000,
+        waitTimeSeconds: 0,
+        handler: async (event) => {
+          bodies.push(...event.Records.map((r) => r.body));
+        },
+      },
+    });
+    try {
+      // Act
+      const sent = await sendMessages(stack.sqs, stack.queueUrl, [{ body: 'hello' }]);
+      await stack.poller?.runUntilIdle({ idleMs: 100, timeoutMs: 5000 });
+      const attributes = await stack.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ['RedrivePolicy'] }),
+      );
+      // Assess
+      expect(sent.failed).toStrictEqual([]);
+      expect(bodies).toStrictEqual(['hello']);
+      expect(JSON.parse(attributes.Attributes?.RedrivePolicy ?? '{}')).toStrictEqual({
+        deadLetterTargetArn: stack.dlqArn,
+        maxReceiveCount: 3,
+      });
+      expect(stack.emulator.getTags('cn-hangzhou', 'instance', 'i-1')).toStrictEqual({ owner: 'ops' });
+      expect(stack.env).toMatchObject({
+        TAG_CLEANUP_ECS_ENDPOINT: stack.emulator.url,
+        TAG_CLEANUP_QUEUE_URL: stack.queueUrl,
+        TAG_CLEANUP_DLQ_URL: stack.dlqUrl,
+        ALIBABA_CLOUD_ACCESS_KEY_ID: stack.credentials.accessKeyId,
+      });
+    } finally {
+      await stack.close();
+    }
+    // Assess: nothing listens any more.
+    await expect(fetch(stack.emulator.url)).rejects.toThrow();
+    await expect(fetch(stack.sqsEndpoint)).rejects.toThrow();
   });
 });

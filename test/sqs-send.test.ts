@@ -234,7 +234,9 @@ describe('splitWireManifest', () => {
         const expected = new Map(wire.resources.map((r) => [r.resourceId, r.tags]));
         expect(merged(parts)).toStrictEqual(expected);
         if (parts.length > 1) {
-          parts.forEach((p, i) => expect(p.part).toStrictEqual({ index: i + 1, count: parts.length }));
+          parts.forEach((p, i) => {
+            expect(p.part).toStrictEqual({ index: i + 1, count: parts.length });
+          });
         }
       }),
       { numRuns: 200 },

@@ -187,9 +187,18 @@ export function parseResponse(
     return { requestId: requestId ?? '' };
   }
   const code = typeof doc?.Code === 'string' && doc.Code !== '' ? doc.Code : `Http${status}`;
-  const message = typeof doc?.Message === 'string' ? doc.Message : `HTTP ${status} with no error document`;
+  const message = typeof doc?.Message === 'string' ? withoutStringToSign(doc.Message) : `HTTP ${status} with no error document`;
   const retryAfterMs = parseRetryAfter(headers['x-acs-retry-after']);
   throw new ApiError(code, status, requestId, message, retryAfterMs);
+}
+
+/**
+ * ECS answers SignatureDoesNotMatch with "server string to sign is:<StringToSign>", which holds every
+ * signed parameter, SecurityToken included; the message goes to logs and reports, so the echo is cut.
+ */
+function withoutStringToSign(message: string): string {
+  const at = message.search(/string\s*to\s*sign/i);
+  return at < 0 ? message : `${message.slice(0, at).trimEnd()} [string to sign omitted]`;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {

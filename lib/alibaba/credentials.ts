@@ -16,6 +16,25 @@ export function staticCredentials(credentials: AlibabaCredentials): CredentialsS
   return async () => credentials;
 }
 
+/**
+ * Credentials from the standard `ALIBABA_CLOUD_*` variables only. The Lambda uses this (or SSM): the full
+ * official chain would add its package to the bundle for sources that do not exist on Lambda.
+ */
+export function environmentCredentials(env: Readonly<Record<string, string | undefined>>): CredentialsSource {
+  return async () => {
+    const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+    const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+    if (!accessKeyId || !accessKeySecret) {
+      throw new CredentialsError(
+        'no Alibaba Cloud credentials: set TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM and TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM ' +
+          '(SSM SecureString names), or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+      );
+    }
+    const securityToken = env.ALIBABA_CLOUD_SECURITY_TOKEN;
+    return { accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) };
+  };
+}
+
 interface OfficialCredentialModel {
   accessKeyId?: string;
   accessKeySecret?: string;

@@ -61,7 +61,10 @@ export async function runCommand(options: RunCommandOptions, io: RunCommandIo): 
     io.logger ??
     createLogger({
       level: options.logLevel,
-      ...(io.stdout.isTTY && { destination: prettyDestination(io.stdout) }),
+      // The default destination writes to fd 1 synchronously; any other stdout must get the lines itself.
+      ...(io.stdout.isTTY
+        ? { destination: prettyDestination(io.stdout) }
+        : io.stdout !== process.stdout && { destination: io.stdout }),
     });
   const client = new EcsClient({
     credentials: io.credentials,

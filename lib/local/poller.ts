@@ -12,7 +12,11 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { messageOf } from '../errors.ts';
 
+// Pause after an empty short-poll receive.
+const EMPTY_RECEIVE_PAUSE_MS = 25;
+
 /** A Lambda-style SQS handler, as handlers/cleanup.ts exports it. */
+// biome-ignore lint/suspicious/noConfusingVoidType: Lambda handlers may resolve to nothing, as the aws-lambda types say
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
 /** How one invocation ended, as Lambda's event source mapping would judge it. */
@@ -211,7 +215,11 @@ export function startPoller(options: PollerOptions): Poller {
         await delay(500, undefined, { signal: stopper.signal }).catch(() => {});
         continue;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        // A zero-second wait returns at once; pause so an empty queue is not polled in a tight loop.
+        if (waitTimeSeconds === 0) await delay(EMPTY_RECEIVE_PAUSE_MS, undefined, { signal: stopper.signal }).catch(() => {});
+        continue;
+      }
       busy = true;
       try {
         await invoke(messages);

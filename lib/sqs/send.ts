@@ -259,7 +259,8 @@ export const DLQ_ATTRIBUTES = {
 const MAX_REASON_BYTES = 1024;
 const MAX_CODE_BYTES = 200;
 const MAX_SOURCE_BYTES = 300;
-// SQS refuses these characters in bodies and String attribute values.
+// SQS refuses these characters in bodies and String attribute values (the allowed set is #x9 | #xA | #xD | #x20..).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class lists the control characters SQS allows
 const INVALID_SQS_CHARS = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** An attribute value SQS accepts: valid characters only, at most `maxBytes` of UTF-8, and never empty. */

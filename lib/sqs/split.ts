@@ -49,7 +49,7 @@ export function utf8Bytes(text: string): number {
  * A manifest that fits is returned alone and untouched. Otherwise each part keeps every field but
  * `resources` (manifestId, regionId, dryRun, continuation, ...), takes a contiguous run of resources in
  * input order, and gets `part: {index, count}` (1-based; an incoming `part` is replaced). Runs are packed
- * greedily, which for order-preserving splits is also the fewest parts. A resource too large for a message
+ * greedily (next fit), which is the fewest parts any order-preserving split of whole resources can use. A resource too large for a message
  * of its own is cut into several entries for the same resource, each with a share of its tags; the planner
  * merges them again. Throws {@link MessageTooLargeError} when even one tag or the bare envelope cannot fit.
  */

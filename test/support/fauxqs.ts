@@ -7,9 +7,11 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { buildApp } from 'fauxqs';
+import { localSqsClient, startLocalSqs } from '../../lib/local/sqs.ts';
+
+export { localSqsClient } from '../../lib/local/sqs.ts';
 
 // The SDK warns about Node 20 at client construction; it is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -34,23 +36,10 @@ export interface Fauxqs {
   close(): Promise<void>;
 }
 
-/** Builds an SQS client for a local endpoint with dummy credentials. */
-export function localSqsClient(endpoint: string, maxAttempts = 1): SQSClient {
-  return new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts,
-  });
-}
-
 /** Starts fauxqs on 127.0.0.1 on a free port. Close it in `afterAll`. */
 export async function startFauxqs(): Promise<Fauxqs> {
-  // startFauxqs() from the package binds 0.0.0.0; buildApp().listen lets us pick the loopback address.
-  const app = buildApp({ logger: false });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = app.server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const server = await startLocalSqs();
+  const { endpoint } = server;
   const clients: SQSClient[] = [];
   const client = (options: { maxAttempts?: number; endpoint?: string } = {}) => {
     const c = localSqsClient(options.endpoint ?? endpoint, options.maxAttempts ?? 1);
@@ -130,7 +119,7 @@ export async function startFauxqs(): Promise<Fauxqs> {
     },
     async close() {
       for (const c of clients) c.destroy();
-      await app.close();
+      await server.close();
     },
   };
 }
