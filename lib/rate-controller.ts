@@ -53,7 +53,6 @@ export interface RateControllerState {
 
 interface Waiter {
   readonly wake: () => void;
-  readonly fail: (error: Error) => void;
 }
 
 /** Timestamps in arrival order, forgotten once older than a horizon. */
@@ -287,7 +286,6 @@ export class AdaptiveRateController {
           signal?.removeEventListener('abort', onAbort);
           resolve();
         },
-        fail: reject,
       };
       this.#waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -90,7 +90,7 @@ describe('secrets in the output of a full run', () => {
     // Prepare
     const emulator = await startTestEcs(
       inventory(...Array.from({ length: 4 }, (_, i) => resource(`d-${i}`, tagRecord(6)))),
-      { accounts: [STS], maxQps: 200, burst: 2, retryAfterMs: 5, faults: { errorRate: 0.3 }, seed: 3 },
+      { accounts: [STS], maxQps: 20, burst: 1, retryAfterMs: 'auto', faults: { errorRate: 0.2 }, seed: 7 },
     );
     const proxy = await startRecordingProxy(emulator.url);
     try {
