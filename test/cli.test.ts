@@ -330,6 +330,14 @@ describe.concurrent('tag-cleanup (the process)', () => {
     expect(result.stderr).toContain('--max-qsp');
   });
 
+  it('exits 2 naming the variable and the value for a bad environment variable', async () => {
+    // Act
+    const result = await cli(['run', 'x.json'], { TAG_CLEANUP_MAX_QPS: 'ten' });
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("TAG_CLEANUP_MAX_QPS must be a positive number (got 'ten')");
+  });
+
   it('exits 2 with a clear message when no credentials exist, without leaving loopback', async () => {
     // Prepare
     const file = await manifestFile(wireManifest([{ resourceId: 'd-1', tags: [{ key: 'a' }] }]));

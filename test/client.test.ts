@@ -79,6 +79,17 @@ describe('EcsClient against the emulator', () => {
     expect(params?.has('SecurityToken')).toBe(false);
   });
 
+  it('signs tags with spaces, reserved and non-ASCII characters so that the server agrees', async () => {
+    // Prepare
+    const tricky = { 'a b': '1', "k*(!)'~": 'x', 'ключ': 'значение', 'x+y&z=1': 'v/w', '雲': '☁️' };
+    const emulator = await setUp([resource('d-1', { ...tricky, keep: 'yes' })]);
+    const tags = Object.entries(tricky).map(([key, value]) => ({ key, value }));
+    // Act
+    await client(emulator.url).removeTags(request('d-1', tags));
+    // Assess
+    expect(emulator.getTags('cn-hangzhou', 'disk', 'd-1')).toStrictEqual({ keep: 'yes' });
+  });
+
   it('signs every call with a fresh nonce, so two calls in the same second both succeed', async () => {
     // Prepare
     const emulator = await setUp();
