@@ -1,4 +1,4 @@
-import { type RemoveTagsClient } from './alibaba/client.ts';
+import type { RemoveTagsClient } from './alibaba/client.ts';
 import { Executor, type ExecutorOptions } from './executor.ts';
 import type { Logger } from './logger.ts';
 import type { Manifest } from './manifest.ts';

@@ -46,7 +46,11 @@ describe('runCommand', () => {
     await emulator?.close();
   });
 
-  async function runWith(files: string[], more: Partial<RunCommandOptions> = {}, io: { credentials?: () => Promise<never>; readStdin?: () => Promise<string> } = {}) {
+  async function runWith(
+    files: string[],
+    more: Partial<RunCommandOptions> = {},
+    io: { credentials?: () => Promise<never>; readStdin?: () => Promise<string> } = {},
+  ) {
     const stdout = captureStream();
     const stderr = captureStream();
     const result = await runCommand(
@@ -209,7 +213,12 @@ describe('runCommand', () => {
       'manifestId,regionId,resourceType,resourceId,outcome,removed,calls,attempts,requestIds,errorCode,errorMessage,durationMs',
     );
     expect(rows).toHaveLength(4);
-    expect(rows.slice(1).map((r) => r.split(',')[3]).sort()).toStrictEqual(['d-1', 'd-3', 'd-missing']);
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(',')[3])
+        .sort(),
+    ).toStrictEqual(['d-1', 'd-3', 'd-missing']);
     expect(rows.find((r) => r.includes('d-missing'))).toContain('InvalidResourceId.NotFound');
   });
 
@@ -250,7 +259,9 @@ describe('runCommand', () => {
   it('makes no API call with --dry-run, needs no credentials, and reports the planned calls', async () => {
     // Prepare
     emulator = await startTestEcs(seedInventory());
-    const file = await manifestFile(wireManifest([{ resourceId: 'd-2', tags: Object.keys(tagRecord(7)).map((key) => ({ key })) }]));
+    const file = await manifestFile(
+      wireManifest([{ resourceId: 'd-2', tags: Object.keys(tagRecord(7)).map((key) => ({ key })) }]),
+    );
     const credentials = async (): Promise<never> => {
       throw new CredentialsError('none');
     };
@@ -261,7 +272,7 @@ describe('runCommand', () => {
     expect(emulator.stats().requests).toBe(0);
     const outcome = records.find((r) => r.event === 'resource.outcome');
     expect(outcome).toMatchObject({ outcome: 'planned', calls: 0 });
-    expect((outcome?.plannedCalls as unknown[][]).map((c) => c.length)).toStrictEqual([5, 2]);
+    expect(((outcome?.plannedCalls ?? []) as unknown[][]).map((c) => c.length)).toStrictEqual([5, 2]);
   });
 
   it('exits 1 and says so on stderr when a fatal error stops the run', async () => {
@@ -277,7 +288,16 @@ describe('runCommand', () => {
     const stderr = captureStream();
     // Act
     const { exitCode, report } = await runCommand(
-      { files: [file], dryRun: false, endpoint: emulator.url, concurrency: 1, maxAttempts: 3, requestTimeoutMs: 2000, maxResources: 100, logLevel: 'info' },
+      {
+        files: [file],
+        dryRun: false,
+        endpoint: emulator.url,
+        concurrency: 1,
+        maxAttempts: 3,
+        requestTimeoutMs: 2000,
+        maxResources: 100,
+        logLevel: 'info',
+      },
       {
         stdout: stdout.stream,
         stderr: stderr.stream,
@@ -316,7 +336,15 @@ describe.concurrent('tag-cleanup (the process)', () => {
             .split('\n')
             .filter((l) => l.startsWith('NET-GUARD '))
             .map((l) => l.slice('NET-GUARD '.length));
-          resolve({ code, stdout, stderr: stderr.split('\n').filter((l) => !l.startsWith('NET-GUARD ')).join('\n'), connections });
+          resolve({
+            code,
+            stdout,
+            stderr: stderr
+              .split('\n')
+              .filter((l) => !l.startsWith('NET-GUARD '))
+              .join('\n'),
+            connections,
+          });
         },
       );
     });

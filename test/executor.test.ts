@@ -312,6 +312,12 @@ describe('Executor concurrency', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => exec.run(attempt)));
     // Assess
     expect(calls).toBe(1);
-    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toStrictEqual(['fatal', 'stopped', 'stopped', 'stopped', 'stopped']);
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toStrictEqual([
+      'fatal',
+      'stopped',
+      'stopped',
+      'stopped',
+      'stopped',
+    ]);
   });
 });

@@ -274,6 +274,7 @@ describe('cleanup handler', () => {
     const emf = lines.filter((l) => l._aws !== undefined);
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({ TagsRemoved: 2, Calls: 1, PoisonMessages: 1, FailedResources: 0 });
-    expect((emf[0]?._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace).toBe('TagCleanup');
+    const aws = emf[0]?._aws as { CloudWatchMetrics: { Namespace: string }[] } | undefined;
+    expect(aws?.CloudWatchMetrics[0]?.Namespace).toBe('TagCleanup');
   });
 });

@@ -81,7 +81,14 @@ describe('ManifestReporter', () => {
     const error = { code: 'SignatureDoesNotMatch', message: 'mismatch', httpStatus: 400, requestId: 'R-9' };
     // Act
     reporter.report(
-      result({ status: 'unfinished', unfinishedReason: 'stopped', removed: [], requestIds: [], remaining: [{ key: 'a' }], error }),
+      result({
+        status: 'unfinished',
+        unfinishedReason: 'stopped',
+        removed: [],
+        requestIds: [],
+        remaining: [{ key: 'a' }],
+        error,
+      }),
       { outcome: 'deferred', error },
     );
     // Assess
@@ -161,8 +168,14 @@ describe('settleWithoutQueue', () => {
 
 describe('toErrorInfo', () => {
   it.each([
-    [new ApiError('Throttling.User', 400, 'R-1', 'slow'), { code: 'Throttling.User', message: 'slow', httpStatus: 400, requestId: 'R-1' }],
-    [new ApiError('Http502', 502, undefined, 'bad gateway'), { code: 'Http502', message: 'bad gateway', httpStatus: 502 }],
+    [
+      new ApiError('Throttling.User', 400, 'R-1', 'slow'),
+      { code: 'Throttling.User', message: 'slow', httpStatus: 400, requestId: 'R-1' },
+    ],
+    [
+      new ApiError('Http502', 502, undefined, 'bad gateway'),
+      { code: 'Http502', message: 'bad gateway', httpStatus: 502 },
+    ],
     [new NetworkError('ECONNRESET', 'socket hang up'), { code: 'ECONNRESET', message: 'socket hang up' }],
     [new DeadlineError('too late'), { code: 'DeadlineExceeded', message: 'too late' }],
     [new CredentialsError('none'), { code: 'CredentialsError', message: 'none' }],
@@ -183,7 +196,11 @@ describe('toCsv', () => {
     // Prepare
     const outcomes = [
       line({ resourceId: 'd-1', removed: [{ key: 'a' }, { key: 'b', value: '2' }], requestIds: ['R1', 'R2'] }),
-      line({ resourceId: 'd-2', outcome: 'failed', error: { code: 'InvalidResourceId.NotFound', message: 'not found' } }),
+      line({
+        resourceId: 'd-2',
+        outcome: 'failed',
+        error: { code: 'InvalidResourceId.NotFound', message: 'not found' },
+      }),
     ];
     // Act
     const csv = toCsv(outcomes);

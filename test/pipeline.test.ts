@@ -29,7 +29,10 @@ describe('runManifests against the emulator', () => {
   ): Promise<{ emulator: RunningEmulator; client: EcsClient }> {
     const emulator = await startTestEcs(inventory(...resources), emulatorOptions);
     const client = testClient(emulator.url, credentials, { requestTimeoutMs: 2000 });
-    cleanups.push(() => emulator.close(), () => client.close());
+    cleanups.push(
+      () => emulator.close(),
+      () => client.close(),
+    );
     return { emulator, client };
   }
 
@@ -158,10 +161,12 @@ describe('runManifests against the emulator', () => {
       error: { code: 'InvalidResourceId.NotFound', httpStatus: 404 },
     });
     expect(missing?.error?.requestId).toMatch(/^[0-9A-F-]{36}$/);
-    expect(report.outcomes.filter((o) => o.outcome === 'removed').map((o) => o.resourceId).sort()).toStrictEqual([
-      'd-1',
-      'd-3',
-    ]);
+    expect(
+      report.outcomes
+        .filter((o) => o.outcome === 'removed')
+        .map((o) => o.resourceId)
+        .sort(),
+    ).toStrictEqual(['d-1', 'd-3']);
     expect(emulator.stats().errorsByCode).toStrictEqual({ 'InvalidResourceId.NotFound': 1 });
   });
 
@@ -191,7 +196,12 @@ describe('runManifests against the emulator', () => {
     const { report } = await run(client, [m]);
     // Assess
     const rejected = report.outcomes.find((o) => o.outcome === 'rejected');
-    expect(rejected).toMatchObject({ resourceId: 'd-2', calls: 0, attempts: 0, error: { code: 'InvalidManifestEntry' } });
+    expect(rejected).toMatchObject({
+      resourceId: 'd-2',
+      calls: 0,
+      attempts: 0,
+      error: { code: 'InvalidManifestEntry' },
+    });
     expect(rejected?.error?.message).toContain('aliyun');
     expect(emulator.stats().calls.map((c) => c.resourceId)).toStrictEqual(['d-1']);
   });
@@ -213,14 +223,20 @@ describe('runManifests against the emulator', () => {
     // Act
     const report = await runManifests([m], { client: vanishing, logger, executor: fastExecutorOptions() });
     // Assess
-    expect(report.outcomes[0]).toMatchObject({ outcome: 'partial', calls: 2, error: { code: 'InvalidResourceId.NotFound' } });
+    expect(report.outcomes[0]).toMatchObject({
+      outcome: 'partial',
+      calls: 2,
+      error: { code: 'InvalidResourceId.NotFound' },
+    });
     expect(report.outcomes[0]?.removed).toHaveLength(5);
   });
 
   it('makes no API call in a dry run and reports the planned calls', async () => {
     // Prepare
     const { emulator, client } = await setUp([resource('d-1', tagRecord(7))]);
-    const m = manifest([{ resourceId: 'd-1', tags: Object.keys(tagRecord(7)).map((key) => ({ key })) }], { dryRun: true });
+    const m = manifest([{ resourceId: 'd-1', tags: Object.keys(tagRecord(7)).map((key) => ({ key })) }], {
+      dryRun: true,
+    });
     // Act
     const { report } = await run(client, [m]);
     // Assess
@@ -244,7 +260,9 @@ describe('runManifests against the emulator', () => {
     expect(emulator.stats().accepted).toBe(0);
     expect(report.fatal?.code).toBe('SignatureDoesNotMatch');
     expect(report.outcomes).toHaveLength(200);
-    expect(report.outcomes.every((o) => o.outcome === 'deferred' && o.error?.code === 'SignatureDoesNotMatch')).toBe(true);
+    expect(report.outcomes.every((o) => o.outcome === 'deferred' && o.error?.code === 'SignatureDoesNotMatch')).toBe(
+      true,
+    );
     expect(report.summaries[0]?.byOutcome.deferred).toBe(200);
     expect(records().filter((r) => r.event === 'run.fatal')).toHaveLength(1);
     expect(exitCodeFor(report)).toBe(1);
@@ -254,14 +272,20 @@ describe('runManifests against the emulator', () => {
     // Prepare
     const resources = Array.from({ length: 60 }, (_, i) => resource(`d-${i}`, { ...tagRecord(7), keep: 'me' }));
     const { emulator, client } = await setUp(resources, { faults: { errorRate: 0.05, resetRate: 0.03 }, seed: 42 });
-    const entries = resources.map((r) => ({ resourceId: r.resourceId, tags: Object.keys(tagRecord(7)).map((key) => ({ key })) }));
+    const entries = resources.map((r) => ({
+      resourceId: r.resourceId,
+      tags: Object.keys(tagRecord(7)).map((key) => ({ key })),
+    }));
     const m = manifest([...entries, { resourceId: 'd-missing', tags: [{ key: 'k0' }] }]);
     // Act
     const { report } = await run(client, [m], { maxAttempts: 10 });
     // Assess
     const stats = emulator.stats();
-    expect(stats.resets + (stats.errorsByCode.InternalError ?? 0) + (stats.errorsByCode.ServiceUnavailable ?? 0)).toBeGreaterThan(0);
-    for (const r of resources) expect(emulator.getTags(r.regionId, r.resourceType, r.resourceId)).toStrictEqual({ keep: 'me' });
+    expect(
+      stats.resets + (stats.errorsByCode.InternalError ?? 0) + (stats.errorsByCode.ServiceUnavailable ?? 0),
+    ).toBeGreaterThan(0);
+    for (const r of resources)
+      expect(emulator.getTags(r.regionId, r.resourceType, r.resourceId)).toStrictEqual({ keep: 'me' });
     const ids = report.outcomes.map((o) => o.resourceId);
     expect(new Set(ids).size).toBe(61);
     expect(ids).toHaveLength(61);
@@ -274,14 +298,17 @@ describe('runManifests against the emulator', () => {
     // Prepare
     const resources = Array.from({ length: 20 }, (_, i) => resource(`d-${i}`, { ...tagRecord(6), keep: 'me' }));
     const { emulator, client } = await setUp(resources, { faults: { applyThen500Rate: 0.2, hangRate: 0.05 }, seed: 7 });
-    const m = manifest(resources.map((r) => ({ resourceId: r.resourceId, tags: Object.keys(tagRecord(6)).map((key) => ({ key })) })));
+    const m = manifest(
+      resources.map((r) => ({ resourceId: r.resourceId, tags: Object.keys(tagRecord(6)).map((key) => ({ key })) })),
+    );
     // Act
     const { report } = await run(client, [m], { maxAttempts: 10, requestTimeoutMs: 100 });
     // Assess
     const stats = emulator.stats();
     expect(stats.calls.some((c) => c.httpStatus === 500)).toBe(true);
     expect(report.outcomes.every((o) => o.outcome === 'removed')).toBe(true);
-    for (const r of resources) expect(emulator.getTags(r.regionId, r.resourceType, r.resourceId)).toStrictEqual({ keep: 'me' });
+    for (const r of resources)
+      expect(emulator.getTags(r.regionId, r.resourceType, r.resourceId)).toStrictEqual({ keep: 'me' });
   });
 
   it('records the RequestId of every accepted call, for audit', async () => {
@@ -294,7 +321,10 @@ describe('runManifests against the emulator', () => {
     // Act
     const { report } = await run(client, [m]);
     // Assess
-    const accepted = emulator.stats().calls.map((c) => c.requestId).sort();
+    const accepted = emulator
+      .stats()
+      .calls.map((c) => c.requestId)
+      .sort();
     const reported = report.outcomes.flatMap((o) => o.requestIds).sort();
     expect(reported).toStrictEqual(accepted);
     expect(report.outcomes.find((o) => o.resourceId === 'd-1')?.requestIds).toHaveLength(3);
@@ -315,9 +345,23 @@ describe('runManifests against the emulator', () => {
     expect(report.executor.stats.attempts).toBe(2);
   });
 
+  it('sends nothing past the deadline and fails the work it could not start', async () => {
+    // Prepare
+    const { emulator, client } = await setUp([resource('d-1', { a: '1' })]);
+    const m = manifest([{ resourceId: 'd-1', tags: [{ key: 'a' }] }]);
+    // Act
+    const { report } = await run(client, [m], { deadlineAt: Date.now() - 1 });
+    // Assess
+    expect(emulator.stats().requests).toBe(0);
+    expect(report.outcomes[0]).toMatchObject({ outcome: 'failed', attempts: 0, error: { code: 'DeadlineExceeded' } });
+  });
+
   it('fails (not defers) work that ran out of attempts on throttling', async () => {
     // Prepare: flow control lets one call through, then throttles everything
-    const { client } = await setUp([resource('d-1', { a: '1' }), resource('d-2', { a: '1' })], { maxQps: 0.001, burst: 1 });
+    const { client } = await setUp([resource('d-1', { a: '1' }), resource('d-2', { a: '1' })], {
+      maxQps: 0.001,
+      burst: 1,
+    });
     const m = manifest([
       { resourceId: 'd-1', tags: [{ key: 'a' }] },
       { resourceId: 'd-2', tags: [{ key: 'a' }] },

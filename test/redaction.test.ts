@@ -27,7 +27,15 @@ const WRONG_SECRET = 'Wrong+Secret/marker=99';
 
 /** Every form a value could leak in: raw, form-encoded, RPC-encoded, and double-encoded (string to sign). */
 function leakForms(value: string): string[] {
-  return [...new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), percentEncode(value), percentEncode(percentEncode(value))])];
+  return [
+    ...new Set([
+      value,
+      encodeURIComponent(value),
+      new URLSearchParams({ v: value }).toString().slice(2),
+      percentEncode(value),
+      percentEncode(percentEncode(value)),
+    ]),
+  ];
 }
 
 function expectNoLeak(haystack: string, secrets: readonly string[]): void {
@@ -57,7 +65,10 @@ async function captureRun(
     manifestPath,
     JSON.stringify(
       wireManifest([
-        ...Array.from({ length: resources }, (_, i) => ({ resourceId: `d-${i}`, tags: Object.keys(tagRecord(6)).map((key) => ({ key })) })),
+        ...Array.from({ length: resources }, (_, i) => ({
+          resourceId: `d-${i}`,
+          tags: Object.keys(tagRecord(6)).map((key) => ({ key })),
+        })),
         { resourceId: 'd-missing', tags: [{ key: 'k0' }] },
       ]),
     ),
@@ -66,20 +77,20 @@ async function captureRun(
   const stderr = captureStream();
   const report = join(dir, `${tag}-report.${reportExt}`);
   const result = await runCommand(
-      {
-        files: [manifestPath],
-        dryRun: false,
-        endpoint,
-        maxQps: 1000,
-        concurrency: 4,
-        maxAttempts: 6,
-        requestTimeoutMs: 2000,
-        maxResources: 1000,
-        report,
-        logLevel: 'debug',
-      },
-      { stdout: stdout.stream, stderr: stderr.stream, credentials: staticCredentials(credentials) },
-    );
+    {
+      files: [manifestPath],
+      dryRun: false,
+      endpoint,
+      maxQps: 1000,
+      concurrency: 4,
+      maxAttempts: 6,
+      requestTimeoutMs: 2000,
+      maxResources: 1000,
+      report,
+      logLevel: 'debug',
+    },
+    { stdout: stdout.stream, stderr: stderr.stream, credentials: staticCredentials(credentials) },
+  );
   expect(result.exitCode).toBe(1); // the missing resource at least
   const reportText = await readFile(report, 'utf8');
   return { all: [stdout.text(), stderr.text(), reportText].join('\n---\n'), stdout: stdout.text() };
@@ -115,9 +126,12 @@ describe('secrets in the output of a full run', () => {
 
   it('never show them when a wrong secret stops the run', async () => {
     // Prepare
-    const emulator = await startTestEcs(inventory(...Array.from({ length: 4 }, (_, i) => resource(`d-${i}`, tagRecord(6)))), {
-      accounts: [STS],
-    });
+    const emulator = await startTestEcs(
+      inventory(...Array.from({ length: 4 }, (_, i) => resource(`d-${i}`, tagRecord(6)))),
+      {
+        accounts: [STS],
+      },
+    );
     const proxy = await startRecordingProxy(emulator.url);
     try {
       // Act
@@ -142,7 +156,14 @@ describe('secrets in the output of a full run', () => {
       const message = `Specified signature is not matched with our calculation. server string to sign is:${stringToSign('POST', params)}`;
       res
         .writeHead(400, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ RequestId: 'R-echo', HostId: 'ecs.aliyuncs.com', Code: 'SignatureDoesNotMatch', Message: message }));
+        .end(
+          JSON.stringify({
+            RequestId: 'R-echo',
+            HostId: 'ecs.aliyuncs.com',
+            Code: 'SignatureDoesNotMatch',
+            Message: message,
+          }),
+        );
     });
     try {
       // Act

@@ -167,7 +167,9 @@ export async function startRecordingProxy(
       }).then(
         async (answer) => {
           const text = await answer.text();
-          const headers: Record<string, string> = { 'content-type': answer.headers.get('content-type') ?? 'text/plain' };
+          const headers: Record<string, string> = {
+            'content-type': answer.headers.get('content-type') ?? 'text/plain',
+          };
           const retryAfter = answer.headers.get('x-acs-retry-after');
           if (retryAfter !== null) headers['x-acs-retry-after'] = retryAfter;
           res.writeHead(answer.status, headers).end(text);
