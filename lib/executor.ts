@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CallOptions } from './alibaba/client.ts';
 import { ApiError, type ErrorClass, classifyError } from './errors.ts';
@@ -82,6 +83,8 @@ export class Executor {
     this.#sleep = options.sleep ?? abortableSleep;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    // Every sleeping call listens on the stop signal; thousands may wait at once, which is expected.
+    setMaxListeners(0, this.#stop.signal);
     this.#probeDone = new Promise((resolve) => {
       this.#openProbeGate = resolve;
     });
