@@ -94,7 +94,7 @@ async function run(args: readonly string[]): Promise<number> {
       ...(values.report !== undefined && { report: values.report }),
       logLevel: config.logLevel,
     },
-    { stdout: process.stdout, stderr: process.stderr, credentials: defaultCredentialsChain() },
+    { stdout: process.stdout, stderr: process.stderr, credentials: defaultCredentialsChain(process.env) },
   );
   return exitCode;
 }

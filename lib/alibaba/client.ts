@@ -187,7 +187,8 @@ export function parseResponse(
     return { requestId: requestId ?? '' };
   }
   const code = typeof doc?.Code === 'string' && doc.Code !== '' ? doc.Code : `Http${status}`;
-  const message = typeof doc?.Message === 'string' ? withoutStringToSign(doc.Message) : `HTTP ${status} with no error document`;
+  const message =
+    typeof doc?.Message === 'string' ? withoutStringToSign(doc.Message) : `HTTP ${status} with no error document`;
   const retryAfterMs = parseRetryAfter(headers['x-acs-retry-after']);
   throw new ApiError(code, status, requestId, message, retryAfterMs);
 }

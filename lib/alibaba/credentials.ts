@@ -35,48 +35,89 @@ export function environmentCredentials(env: Readonly<Record<string, string | und
   };
 }
 
-interface OfficialCredentialModel {
-  accessKeyId?: string;
-  accessKeySecret?: string;
-  securityToken?: string;
+interface OfficialProvider {
+  getCredentials(): Promise<{ accessKeyId?: string; accessKeySecret?: string; securityToken?: string }>;
 }
-interface OfficialCredentialClient {
-  getCredential(): Promise<OfficialCredentialModel>;
+interface OfficialProviderClass {
+  builder(): { build(): OfficialProvider; withCredentialsURI?(uri: string): unknown };
 }
+type OfficialModule = Record<
+  | 'EnvironmentVariableCredentialsProvider'
+  | 'OIDCRoleArnCredentialsProvider'
+  | 'CLIProfileCredentialsProvider'
+  | 'ProfileCredentialsProvider'
+  | 'ECSRAMRoleCredentialsProvider'
+  | 'URICredentialsProvider',
+  OfficialProviderClass
+>;
 
 /**
- * The official default chain (`@alicloud/credentials`): env vars, OIDC role, CLI profile, credentials
- * file, ECS instance metadata, credentials URI. It caches and refreshes STS credentials itself.
- * Resolution is lazy; the first failure surfaces as a CredentialsError that says how to fix it.
+ * The official default chain, in its order (`@alicloud/credentials` providers): env vars, OIDC role, CLI
+ * profile, credentials file, ECS instance metadata, credentials URI. Each provider caches and refreshes STS
+ * credentials itself. We assemble the chain rather than use the package's `DefaultCredentialsProvider`
+ * because that one always adds the URI provider, which calls `https://undefined` when no URI is set.
+ * The first failure surfaces as a CredentialsError that says how to fix it.
  */
-export function defaultCredentialsChain(): CredentialsSource {
-  let client: OfficialCredentialClient | undefined;
-  return async () => {
-    try {
-      if (client === undefined) {
-        // The package is CommonJS with `exports.default`; require sidesteps ESM interop guessing.
-        const require = createRequire(import.meta.url);
-        const mod = require('@alicloud/credentials') as { default: new () => OfficialCredentialClient };
-        client = new mod.default();
-      }
-      const model = await client.getCredential();
-      if (!model.accessKeyId || !model.accessKeySecret) throw new Error('the chain returned an empty access key');
-      return {
-        accessKeyId: model.accessKeyId,
-        accessKeySecret: model.accessKeySecret,
-        ...(model.securityToken ? { securityToken: model.securityToken } : {}),
-      };
-    } catch (error) {
-      client = undefined;
-      throw new CredentialsError(
-        'no Alibaba Cloud credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET ' +
-          `(plus ALIBABA_CLOUD_SECURITY_TOKEN for STS), or configure an aliyun CLI profile (${firstLine(messageOf(error))})`,
-        { cause: error },
-      );
+export function defaultCredentialsChain(env: Readonly<Record<string, string | undefined>>): CredentialsSource {
+  let providers: OfficialProvider[] | undefined;
+  let lastUsed: OfficialProvider | undefined;
+  const build = (): OfficialProvider[] => {
+    // The package is CommonJS; require sidesteps ESM interop guessing.
+    const mod = createRequire(import.meta.url)('@alicloud/credentials') as OfficialModule;
+    const candidates: (() => OfficialProvider)[] = [
+      () => mod.EnvironmentVariableCredentialsProvider.builder().build(),
+      () => mod.OIDCRoleArnCredentialsProvider.builder().build(),
+      () => mod.CLIProfileCredentialsProvider.builder().build(),
+      () => mod.ProfileCredentialsProvider.builder().build(),
+      () => mod.ECSRAMRoleCredentialsProvider.builder().build(),
+    ];
+    const uri = env.ALIBABA_CLOUD_CREDENTIALS_URI;
+    if (uri) {
+      candidates.push(() => {
+        const builder = mod.URICredentialsProvider.builder();
+        builder.withCredentialsURI?.(uri);
+        return builder.build();
+      });
     }
+    const built: OfficialProvider[] = [];
+    for (const make of candidates) {
+      try {
+        built.push(make());
+      } catch {
+        // A provider whose configuration is absent refuses to build; the chain skips it.
+      }
+    }
+    return built;
+  };
+  const toCredentials = (model: Awaited<ReturnType<OfficialProvider['getCredentials']>>): AlibabaCredentials => {
+    if (!model.accessKeyId || !model.accessKeySecret) throw new Error('the provider returned an empty access key');
+    return {
+      accessKeyId: model.accessKeyId,
+      accessKeySecret: model.accessKeySecret,
+      ...(model.securityToken ? { securityToken: model.securityToken } : {}),
+    };
+  };
+  return async () => {
+    if (lastUsed) return toCredentials(await lastUsed.getCredentials());
+    providers ??= build();
+    const reasons: string[] = [];
+    for (const provider of providers) {
+      try {
+        const credentials = toCredentials(await provider.getCredentials());
+        lastUsed = provider;
+        return credentials;
+      } catch (error) {
+        reasons.push(firstLine(messageOf(error)));
+      }
+    }
+    throw new CredentialsError(
+      'no Alibaba Cloud credentials found: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET ' +
+        `(plus ALIBABA_CLOUD_SECURITY_TOKEN for STS), or configure an aliyun CLI profile (tried: ${reasons.join('; ')})`,
+    );
   };
 }
 
 function firstLine(text: string): string {
-  return (text.split('\n')[0] ?? '').slice(0, 200);
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
