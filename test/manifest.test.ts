@@ -869,9 +869,10 @@ describe('example manifests', () => {
     expect(manifest.rejected).toStrictEqual([]);
     expect(manifest.resources.map((r) => `${r.resourceType}/${r.resourceId}`)).toStrictEqual([
       'snapshot/s-946ntx4wr',
-      'instance/i-bp1web01',
+      'instance/i-wz9api01',
       'image/m-bp1legacyimg',
     ]);
+    expect(manifest.resources[2]?.regionId).toBe('cn-hangzhou');
   });
 
   it('reads the scratch disks example with one entry rejected for its resource type', () => {
@@ -882,10 +883,11 @@ describe('example manifests', () => {
     expect(manifest.resources.map((r) => r.resourceId)).toStrictEqual([
       'd-bp1scratch01',
       'sg-bp1open01',
+      'i-bp1web01',
       'd-bp1gone404',
     ]);
     expect(manifest.resources[0]?.tags).toHaveLength(9);
     expect(manifest.rejected).toHaveLength(1);
-    expect(manifest.rejected[0]).toMatchObject({ index: 3, resourceType: 'Instance', resourceId: 'i-bp1bad01' });
+    expect(manifest.rejected[0]).toMatchObject({ index: 4, resourceType: 'Instance', resourceId: 'i-bp1bad01' });
   });
 });

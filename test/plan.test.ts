@@ -427,8 +427,8 @@ describe('planManifest with the example manifests', () => {
     expect(plan.rejected).toStrictEqual([]);
     expect(plan.resources.map((r) => [r.key, r.calls.length])).toStrictEqual([
       ['cn-shenzhen/snapshot/s-946ntx4wr', 1],
-      ['cn-shenzhen/instance/i-bp1web01', 1],
-      ['cn-shenzhen/image/m-bp1legacyimg', 1],
+      ['cn-shenzhen/instance/i-wz9api01', 1],
+      ['cn-hangzhou/image/m-bp1legacyimg', 1],
     ]);
   });
 
@@ -439,8 +439,9 @@ describe('planManifest with the example manifests', () => {
     expect(plan.resources.map((r) => [r.key, r.calls.map((c) => c.length)])).toStrictEqual([
       ['cn-hangzhou/disk/d-bp1scratch01', [5, 4]],
       ['cn-hangzhou/securitygroup/sg-bp1open01', [1]],
+      ['cn-hangzhou/instance/i-bp1web01', [2]],
       ['cn-hangzhou/disk/d-bp1gone404', [1]],
     ]);
-    expect(plan.rejected.map((r) => [r.key, r.entryIndexes])).toStrictEqual([['cn-hangzhou/Instance/i-bp1bad01', [3]]]);
+    expect(plan.rejected.map((r) => [r.key, r.entryIndexes])).toStrictEqual([['cn-hangzhou/Instance/i-bp1bad01', [4]]]);
   });
 });
