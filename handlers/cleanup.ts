@@ -38,8 +38,9 @@ export function depsFromEnvironment(env: Readonly<Record<string, string | undefi
   return {
     config,
     logger,
-    // Region and endpoint come from the standard AWS settings (AWS_REGION, AWS_ENDPOINT_URL_SQS).
-    sqs: new SQSClient({}),
+    // Region and endpoint come from the standard AWS settings (AWS_REGION, AWS_ENDPOINT_URL_SQS). Retries
+    // live in one layer (lib/sqs/send.ts), so the SDK's own are off.
+    sqs: new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden }),
     client: new EcsClient({
       credentials,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -189,7 +189,7 @@ async function enqueue(args: readonly string[]): Promise<number> {
   const config = loadConfig();
   const { SQSClient } = await import('@aws-sdk/client-sqs');
   // Retries happen in one layer (lib/sqs/send.ts), so the SDK's own are off.
-  const sqs = new SQSClient({ maxAttempts: 1 });
+  const sqs = new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden });
   try {
     return await runEnqueue({
       files: positionals,

@@ -30,6 +30,11 @@ export interface Config {
   /** SSM SecureString parameter names for the Alibaba key (Lambda); unset means the default chain. */
   readonly ssmAccessKeyIdParam?: string;
   readonly ssmAccessKeySecretParam?: string;
+  /**
+   * True when AWS_ENDPOINT_URL_SQS (or AWS_ENDPOINT_URL) points the SQS client elsewhere, e.g. at a local
+   * SQS server: then requests must go there, not to the host named in the queue URL.
+   */
+  readonly sqsEndpointOverridden: boolean;
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -101,6 +106,8 @@ const envSchema = z.object({
   TAG_CLEANUP_MAX_MESSAGE_BYTES: positiveInt('TAG_CLEANUP_MAX_MESSAGE_BYTES', 1_048_576),
   TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM: z.string().optional(),
   TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM: z.string().optional(),
+  AWS_ENDPOINT_URL_SQS: z.string().optional(),
+  AWS_ENDPOINT_URL: z.string().optional(),
 });
 
 /** Reads and validates the environment; throws one ConfigError naming every bad variable and its fix. */
@@ -132,6 +139,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ...(e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM && {
       ssmAccessKeySecretParam: e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM,
     }),
+    sqsEndpointOverridden: Boolean(e.AWS_ENDPOINT_URL_SQS || e.AWS_ENDPOINT_URL),
   };
 }
 

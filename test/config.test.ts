@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       deadlineMarginMs: 15_000,
       maxContinuations: 8,
       maxMessageBytes: 1_048_576,
+      sqsEndpointOverridden: false,
     });
   });
 
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       TAG_CLEANUP_MAX_MESSAGE_BYTES: '262144',
       TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM: '/tag-cleanup/id',
       TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM: '/tag-cleanup/secret',
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324',
     };
     // Act
     const config = loadConfig(env);
@@ -66,6 +68,7 @@ describe('loadConfig', () => {
       maxMessageBytes: 262_144,
       ssmAccessKeyIdParam: '/tag-cleanup/id',
       ssmAccessKeySecretParam: '/tag-cleanup/secret',
+      sqsEndpointOverridden: true,
     });
   });
 
