@@ -168,6 +168,7 @@ async function settleRun(
     dlqUrl: deps.config.dlqUrl,
     maxContinuations: deps.config.maxContinuations,
     maxMessageBytes: deps.config.maxMessageBytes,
+    madeProgress: run.results.some((r) => r.removed.length > 0),
     ...(deps.random && { random: deps.random }),
   });
   if (!handoff.handedOn) failures.add(record.messageId);

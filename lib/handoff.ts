@@ -14,6 +14,8 @@ export interface HandoffOptions {
   readonly maxMessageBytes: number;
   readonly send?: SendOptions;
   readonly random?: () => number;
+  /** Whether this invocation got any call of the manifest accepted. */
+  readonly madeProgress: boolean;
 }
 
 /** The result of handing on one manifest's unfinished work. */
@@ -44,7 +46,12 @@ export async function handOff(
   sourceMessageId: string,
   options: HandoffOptions,
 ): Promise<Handoff> {
-  const attempt = (manifest.continuation?.attempt ?? 0) + 1;
+  const previous = manifest.continuation?.attempt ?? 0;
+  // Work cut off by the deadline can resume at once; work that kept failing waits out a backoff.
+  const afterFailures = unfinished.some((r) => r.unfinishedReason === 'exhausted');
+  // A large manifest may need many invocations at the account's rate: a continuation that only ran out of
+  // time after making progress does not use up an attempt. Failures, or no progress at all, do.
+  const attempt = !afterFailures && options.madeProgress ? Math.max(previous, 1) : previous + 1;
   const lastError = lastErrorOf(unfinished);
   const wire = serializeManifest({
     manifestId: manifest.manifestId,
@@ -81,8 +88,6 @@ export async function handOff(
     }
   }
 
-  // Work cut off by the deadline can resume at once; work that kept failing waits out a backoff.
-  const afterFailures = unfinished.some((r) => r.unfinishedReason === 'exhausted');
   const delaySeconds = continuationDelaySeconds(attempt, afterFailures, options.random ?? Math.random);
   try {
     const parts = splitWireManifest(wire, options.maxMessageBytes);

@@ -10,6 +10,9 @@ import type { InventoryFile, RunningEmulator } from '../lib/emulator/server.ts';
 import { createLogger } from '../lib/logger.ts';
 import { AdaptiveRateController } from '../lib/rate-controller.ts';
 import { makeHandler } from '../handlers/cleanup.ts';
+import { handOff } from '../lib/handoff.ts';
+import { parseManifest } from '../lib/manifest.ts';
+import type { ResourceResult } from '../lib/outcome.ts';
 import { startTestEmulator } from './support/emulator.ts';
 import { deadEndpoint, type Fauxqs, startFauxqs } from './support/fauxqs.ts';
 
@@ -276,5 +279,56 @@ describe('cleanup handler', () => {
     expect(emf[0]).toMatchObject({ TagsRemoved: 2, Calls: 1, PoisonMessages: 1, FailedResources: 0 });
     const aws = emf[0]?._aws as { CloudWatchMetrics: { Namespace: string }[] } | undefined;
     expect(aws?.CloudWatchMetrics[0]?.Namespace).toBe('TagCleanup');
+  });
+});
+
+describe('handOff', () => {
+  const unfinished = (reason: 'deadline' | 'exhausted'): ResourceResult => ({
+    key: 'cn-hangzhou/disk/d-1',
+    regionId: 'cn-hangzhou',
+    resourceType: 'disk',
+    resourceId: 'd-1',
+    status: 'unfinished',
+    removed: [],
+    remaining: [{ key: 'a' }],
+    calls: 1,
+    attempts: 1,
+    throttles: 0,
+    requestIds: [],
+    unfinishedReason: reason,
+    durationMs: 1,
+  });
+
+  it.each([
+    ['a deadline cut after progress keeps the attempt count', 'deadline', true, 3, 'continued'],
+    ['a deadline cut without progress uses an attempt', 'deadline', false, 4, 'dead-lettered'],
+    ['transient failures use an attempt even after progress', 'exhausted', true, 4, 'dead-lettered'],
+  ] as const)('%s', async (_name, reason, madeProgress, expectedAttempt, expectedRoute) => {
+    // Prepare: the manifest is already on its third continuation, the limit is three
+    const { queueUrl, dlqUrl } = await fauxqs.createQueuePair(`h-${randomUUID().slice(0, 8)}`);
+    const manifest = parseManifest(
+      manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }] }], { continuation: { attempt: 3 } }),
+    );
+    // Act
+    const result = await handOff(manifest, [unfinished(reason)], 'source-id', {
+      sqs: fauxqs.sqs,
+      queueUrl,
+      dlqUrl,
+      maxContinuations: 3,
+      maxMessageBytes: 262_144,
+      madeProgress,
+      random: () => 0,
+    });
+    // Assess
+    expect(result.handedOn).toBe(true);
+    const route = result.deadLetterMessageId === undefined ? 'continued' : 'dead-lettered';
+    expect(route).toBe(expectedRoute);
+    if (route === 'continued') {
+      const [message] = await fauxqs.receiveAll(queueUrl);
+      expect(JSON.parse(message?.Body ?? '{}').continuation.attempt).toBe(expectedAttempt);
+    } else {
+      const [message] = await fauxqs.receiveAll(dlqUrl);
+      expect(JSON.parse(message?.Body ?? '{}').continuation.attempt).toBe(expectedAttempt);
+    }
   });
 });
