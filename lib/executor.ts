@@ -73,6 +73,7 @@ export class Executor {
   #stopError: unknown;
   /** Until one call has had an answer, only that call is in flight (see {@link Executor.run}). */
   #probeSent = false;
+  #nonceRefusals = 0;
   #probeAnswered = false;
   readonly #probeDone: Promise<void>;
   #openProbeGate: () => void = () => undefined;
@@ -167,7 +168,10 @@ export class Executor {
           this.#probeAnsweredWith('ok'); // the others must not wait on a probe that will never be sent
           return gaveUp('deadline', lastError ?? error, lastClass);
         }
-        const errorClass = classifyError(error);
+        let errorClass = classifyError(error);
+        // Every attempt carries a fresh random nonce, so one refusal can be a fluke (a duplicated packet),
+        // but a second one in the same run means the nonce source is broken: retrying would only burn quota.
+        if (codeOf(error) === 'SignatureNonceUsed' && this.#nonceRefusals++ > 0) errorClass = 'fatal';
         this.#probeAnsweredWith(errorClass);
         lastError = error;
         lastClass = errorClass;
