@@ -25,7 +25,7 @@ export interface Config {
   readonly deadlineMarginMs: number;
   /** Continuations per manifest before the rest goes to the DLQ. @default 8 */
   readonly maxContinuations: number;
-  /** The queue's maximum message size. @default 1048576 */
+  /** The work queue's maximum message size. @default 1046528 (1 MiB less 2 KiB, so poison fits in the DLQ with its reason) */
   readonly maxMessageBytes: number;
   /** SSM SecureString parameter names for the Alibaba key (Lambda); unset means the default chain. */
   readonly ssmAccessKeyIdParam?: string;
@@ -103,7 +103,7 @@ const envSchema = z.object({
   TAG_CLEANUP_DLQ_URL: optionalUrl('TAG_CLEANUP_DLQ_URL'),
   TAG_CLEANUP_DEADLINE_MARGIN_MS: positiveInt('TAG_CLEANUP_DEADLINE_MARGIN_MS', 15_000),
   TAG_CLEANUP_MAX_CONTINUATIONS: positiveInt('TAG_CLEANUP_MAX_CONTINUATIONS', 8),
-  TAG_CLEANUP_MAX_MESSAGE_BYTES: positiveInt('TAG_CLEANUP_MAX_MESSAGE_BYTES', 1_048_576),
+  TAG_CLEANUP_MAX_MESSAGE_BYTES: positiveInt('TAG_CLEANUP_MAX_MESSAGE_BYTES', 1_046_528),
   TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM: z.string().optional(),
   TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM: z.string().optional(),
   AWS_ENDPOINT_URL_SQS: z.string().optional(),

@@ -18,22 +18,43 @@ export interface RateControllerOptions {
   readonly maxQps?: number;
   /** Starting rate when no ceiling is known, calls per second. @default 10 */
   readonly initialQps?: number;
+  /**
+   * With a ceiling, start at this fraction of it and slow-start up to it. Starting lower costs fewer
+   * throttles when the ceiling is too high (or shared by a fleet), but delays a run whose ceiling is
+   * right. @default 1
+   */
+  readonly startFraction?: number;
+
   /** Never send slower than this, calls per second. @default 0.5 */
   readonly minQps?: number;
   /** Multiplicative decrease when the limit could not be measured yet. @default 0.5 */
   readonly beta?: number;
   /** Fraction of the measured limit to fall back to on throttling. @default 0.95 */
   readonly goodputFraction?: number;
+  /**
+   * Every decrease takes at least this fraction off the rate. In a fleet only the clients that were
+   * throttled back off, so each must give up enough for the whole to fall below the limit. @default 0.05
+   */
+  readonly minDecrease?: number;
   /** How far back throttles and accepted calls are remembered to measure the limit, in ms. @default 3000 */
   readonly windowMs?: number;
   /** Shortest span between two throttles that measures the limit, in ms. @default 200 */
   readonly minMeasureMs?: number;
+  /** Fewest accepted calls between two throttles that measure the limit. @default 10 */
+  readonly minMeasureSamples?: number;
   /** Minimum gap between two decreases: throttles from one burst count once. @default 200 */
   readonly decreaseCooldownMs?: number;
   /** CUBIC growth constant relative to the last max rate, per s³. @default 0.05 */
   readonly cubicScale?: number;
   /** Slow start doubles the rate this often until the first throttle, in ms. @default 250 */
   readonly slowStartDoublingMs?: number;
+  /**
+   * Once CUBIC has been back at the last max this long without a throttle, growth turns exponential,
+   * so capacity freed by a neighbour or a raised quota is taken within seconds. @default 1000
+   */
+  readonly probeAfterMs?: number;
+  /** Doubling time of that exponential probe, in ms. @default 500 */
+  readonly probeDoublingMs?: number;
   readonly now?: () => number;
   /** Used by {@link AdaptiveRateController.acquire}. @default setTimeout, cut short by the signal */
   readonly sleep?: RateSleep;
@@ -122,11 +143,15 @@ export class AdaptiveRateController {
   readonly #minQps: number;
   readonly #beta: number;
   readonly #goodputFraction: number;
+  readonly #minDecrease: number;
   readonly #windowMs: number;
   readonly #minMeasureMs: number;
+  readonly #minMeasureSamples: number;
   readonly #decreaseCooldownMs: number;
   readonly #cubicScale: number;
   readonly #slowStartDoublingMs: number;
+  readonly #probeAfterMs: number;
+  readonly #probeDoublingMs: number;
 
   #rate: number;
   #slowStart: boolean;
@@ -148,14 +173,19 @@ export class AdaptiveRateController {
     this.#minQps = options.minQps ?? 0.5;
     this.#beta = options.beta ?? 0.5;
     this.#goodputFraction = options.goodputFraction ?? 0.95;
+    this.#minDecrease = options.minDecrease ?? 0.05;
     this.#windowMs = options.windowMs ?? 3000;
     this.#minMeasureMs = options.minMeasureMs ?? 200;
+    this.#minMeasureSamples = options.minMeasureSamples ?? 10;
     this.#decreaseCooldownMs = options.decreaseCooldownMs ?? 200;
     this.#cubicScale = options.cubicScale ?? 0.05;
     this.#slowStartDoublingMs = options.slowStartDoublingMs ?? 250;
-    // With a ceiling we trust the operator and start there; the first throttle corrects a wrong one.
-    this.#rate = this.#clamp(options.maxQps ?? options.initialQps ?? 10);
-    this.#slowStart = options.maxQps === undefined;
+    this.#probeAfterMs = options.probeAfterMs ?? 1000;
+    this.#probeDoublingMs = options.probeDoublingMs ?? 500;
+    const start =
+      options.maxQps === undefined ? (options.initialQps ?? 10) : options.maxQps * (options.startFraction ?? 1);
+    this.#rate = this.#clamp(start);
+    this.#slowStart = true;
     this.#lastGrowthAt = this.#now();
   }
 
@@ -209,7 +239,9 @@ export class AdaptiveRateController {
         if (signal?.aborted) throw new StoppedError('run stopped');
         const now = this.#now();
         this.#grow(now);
-        const start = this.#slotStart(now);
+        // A timer that fired late must not push every later slot back: the slot keeps its place on the
+        // schedule, up to one interval behind now (so an idle spell never turns into a burst).
+        const start = Math.max(this.#nextSlotAt, now - 1000 / this.#rate, this.#pausedUntil);
         if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
         // Timers fire with 1 ms granularity; a slot due within it is due now.
         if (start - now < 1) {
@@ -225,15 +257,22 @@ export class AdaptiveRateController {
     }
   }
 
-  /** Feedback: the API accepted a call (or refused it for a reason unrelated to rate). */
-  onSuccess(): void {
+  /**
+   * Feedback: the API accepted a call (or refused it for a reason unrelated to rate). `sentAt` (same
+   * clock as `now`) is when that request left; see {@link onThrottle}.
+   */
+  onSuccess(sentAt?: number): void {
     const now = this.#now();
     this.#accepted.push(now);
     this.#forget(now);
   }
 
-  /** Feedback: the API answered `Throttling*`. `retryAfterMs` comes from `x-acs-retry-after`. */
-  onThrottle(retryAfterMs?: number): void {
+  /**
+   * Feedback: the API answered `Throttling*`. `retryAfterMs` comes from `x-acs-retry-after`. `sentAt`
+   * (same clock as `now`) is when the throttled request left: a request sent before the last decrease
+   * says nothing new. Without it, throttles within `decreaseCooldownMs` of a decrease count as stale.
+   */
+  onThrottle(retryAfterMs?: number, sentAt?: number): void {
     const now = this.#now();
     if (retryAfterMs !== undefined && retryAfterMs > 0) {
       this.#pausedUntil = Math.max(this.#pausedUntil, now + retryAfterMs);
@@ -241,16 +280,26 @@ export class AdaptiveRateController {
     this.#forget(now);
     const measured = this.#measuredLimit(now);
     this.#throttles.push(now);
-    // Throttles answering requests sent before the last decrease say nothing new.
-    if (now - this.#lastDecreaseAt < this.#decreaseCooldownMs) return;
+    if (!this.#sentSinceDecrease(sentAt, now)) return;
+    // A blind cut waits out the cooldown even for fresh news: clients of one quota then cut in step,
+    // and none is cut again and again by the luck of which requests were throttled.
+    if (measured === undefined && now - this.#lastDecreaseAt < this.#decreaseCooldownMs) return;
     const before = this.#rate;
     const next = measured === undefined ? before * this.#beta : measured * this.#goodputFraction;
-    this.#rate = this.#clamp(Math.min(next, before));
+    this.#rate = this.#clamp(Math.min(next, before * (1 - this.#minDecrease)));
     this.#lastMax = this.#clamp(measured ?? before);
     this.#rateAtDecrease = this.#rate;
     this.#lastDecreaseAt = now;
     this.#lastGrowthAt = now;
     this.#slowStart = false;
+  }
+
+  /**
+   * Whether an answer speaks about the current rate: its request left after the last decrease. Without
+   * `sentAt`, answers within `decreaseCooldownMs` of the decrease are taken to be older.
+   */
+  #sentSinceDecrease(sentAt: number | undefined, now: number): boolean {
+    return sentAt === undefined ? now - this.#lastDecreaseAt >= this.#decreaseCooldownMs : sentAt >= this.#lastDecreaseAt;
   }
 
   /**
@@ -262,7 +311,8 @@ export class AdaptiveRateController {
     const since = this.#throttles.first();
     if (since === undefined || now - since < this.#minMeasureMs) return undefined;
     const accepted = this.#accepted.countBetween(since, now);
-    return accepted > 0 ? (accepted * 1000) / (now - since) : undefined;
+    // Too few calls make a noisy figure, and in a fleet a noisy share sticks: better a blind cut.
+    return accepted >= this.#minMeasureSamples ? (accepted * 1000) / (now - since) : undefined;
   }
 
   #slotStart(now: number): number {
@@ -308,8 +358,10 @@ export class AdaptiveRateController {
     const c = this.#cubicScale * wMax;
     const k = Math.cbrt(Math.max(0, wMax - this.#rateAtDecrease) / c);
     const t = (now - this.#lastDecreaseAt) / 1000;
-    const target = wMax + c * (t - k) ** 3;
-    this.#rate = this.#clamp(Math.max(this.#rate, target));
+    const cubic = wMax + c * (t - k) ** 3;
+    const probingS = t - k - this.#probeAfterMs / 1000;
+    const exponential = probingS > 0 ? wMax * 2 ** ((probingS * 1000) / this.#probeDoublingMs) : 0;
+    this.#rate = this.#clamp(Math.max(this.#rate, cubic, exponential));
   }
 
   #forget(now: number): void {

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       deadlineMarginMs: 15_000,
       maxContinuations: 8,
-      maxMessageBytes: 1_048_576,
+      maxMessageBytes: 1_046_528,
       sqsEndpointOverridden: false,
     });
   });

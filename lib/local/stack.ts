@@ -5,6 +5,7 @@ import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../emulator/server.ts';
 import { type Poller, type PollerOptions, startPoller } from './poller.ts';
 import { localSqsClient, startLocalSqs } from './sqs.ts';
+import { ATTRIBUTE_HEADROOM_BYTES } from '../sqs/split.ts';
 
 export interface LocalStackOptions
   extends Pick<EmulatorOptions, 'inventory' | 'accounts' | 'maxQps' | 'burst' | 'retryAfterMs' | 'faults' | 'seed' | 'logger'> {
@@ -14,7 +15,7 @@ export interface LocalStackOptions
   readonly visibilityTimeoutSeconds?: number;
   /** Receives before a message moves to the DLQ, as in serverless.yml. @default 5 */
   readonly maxReceiveCount?: number;
-  /** MaximumMessageSize of both queues. @default 1048576 */
+  /** MaximumMessageSize of the work queue; the DLQ takes the SQS maximum so poison fits with its reason. @default 1046528 */
   readonly maxMessageBytes?: number;
   /** Fixed ports, e.g. to point a second terminal at them. @default 0 (any free port) */
   readonly sqsPort?: number;
@@ -49,7 +50,7 @@ export interface LocalStack {
 
 /** Starts fauxqs (work queue + DLQ with a redrive policy) and the ECS emulator on 127.0.0.1. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const maxMessageBytes = String(options.maxMessageBytes ?? 1_048_576);
+  const maxMessageBytes = String(options.maxMessageBytes ?? 1_048_576 - ATTRIBUTE_HEADROOM_BYTES);
   const queueName = options.queueName ?? 'tag-cleanup-local-work';
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -65,7 +66,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const dlqUrl = await createQueue(sqs, `${queueName}-dlq`, {
       MessageRetentionPeriod: '1209600',
-      MaximumMessageSize: maxMessageBytes,
+      MaximumMessageSize: '1048576',
     });
     const dlqArn = await queueArn(sqs, dlqUrl);
     const queueUrl = await createQueue(sqs, queueName, {
