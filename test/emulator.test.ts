@@ -522,6 +522,20 @@ describe('emulator inventory', () => {
     expect(em.snapshot().resources[0]?.tags).not.toHaveProperty('test');
   });
 
+  it('keeps a tag named __proto__ as a tag, and removes it on request', async () => {
+    // Prepare: JSON.parse makes `__proto__` an own key, as a real inventory file would
+    const inventory = parseInventory(
+      JSON.parse('{"resources":[{"regionId":"cn-hangzhou","resourceType":"disk","resourceId":"d-p","tags":{"__proto__":"x","a":"1"}}]}'),
+    );
+    const em = await start({ inventory });
+    // Act
+    const before = em.getTags('cn-hangzhou', 'disk', 'd-p');
+    await callEcs(em.url, removeTagsParams('cn-hangzhou', 'disk', 'd-p', [{ key: '__proto__' }]), { nowMs: clockMs });
+    // Assess
+    expect(Object.keys(before ?? {})).toStrictEqual(['__proto__', 'a']);
+    expect(em.getTags('cn-hangzhou', 'disk', 'd-p')).toStrictEqual({ a: '1' });
+  });
+
   it.each([
     ['a bad resource type', { resources: [{ regionId: 'cn-hangzhou', resourceType: 'vpc', resourceId: 'v-1', tags: {} }] }, 'resourceType'],
     ['a missing tags map', { resources: [{ regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1' }] }, 'tags'],

@@ -3,7 +3,15 @@ import * as z from 'zod';
 import { ConfigError, messageOf } from '../errors.ts';
 import { RESOURCE_TYPES, type ResourceType } from '../manifest.ts';
 
-const tagMapSchema = z.record(z.string().min(1).max(128), z.string().max(128));
+const tagEntrySchema = z.tuple([z.string().min(1).max(128), z.string().max(128)]);
+
+// Validated as entries and rebuilt with Object.fromEntries: z.record would assign a `__proto__` key,
+// which sets the prototype instead of adding a tag.
+const tagMapSchema = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of tags')
+  .transform((v) => Object.entries(v))
+  .pipe(z.array(tagEntrySchema))
+  .transform((entries): Record<string, string> => Object.fromEntries(entries));
 
 const resourceSchema = z.strictObject({
   regionId: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, 'must look like a region id, e.g. cn-hangzhou'),
