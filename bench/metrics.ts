@@ -1,5 +1,6 @@
 import type { Manifest } from '../lib/manifest.ts';
 import { planManifest } from '../lib/plan.ts';
+import type { SlotApi } from './strategies/project.ts';
 import { type AttemptRecord, callKey } from './timing-client.ts';
 
 /** What one client process measured, in a form that crosses process boundaries (IPC). */
@@ -14,6 +15,10 @@ export interface ClientSummary {
   readonly failedResources: number;
   /** Requests sent, retries included. */
   readonly requests: number;
+  /** How the executor asked the project's controller for slots; absent for the other strategies. */
+  readonly slotApi?: SlotApi;
+  /** The controller's rate every 250 ms (only with BENCH_TRACE=1, for tuning). */
+  readonly rateTrace?: number[];
 }
 
 interface CallTiming {
@@ -48,7 +53,7 @@ export function addedLatencies(
     for (const tags of resource.calls) {
       const list = attempts.get(callKey(resource.resourceId, tags[0]?.key ?? ''));
       const last = list?.[list.length - 1];
-      if (!last || last.outcome !== 'ok') break; // the resource stopped here; it counts as failed
+      if (last?.outcome !== 'ok') break; // the resource stopped here; it counts as failed
       calls.push({ order: order++, wantAt, sentAt: last.sentAt });
       wantAt = last.doneAt;
     }

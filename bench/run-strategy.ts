@@ -1,12 +1,13 @@
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { staticCredentials } from '../lib/alibaba/credentials.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../lib/emulator/defaults.ts';
+import { startEmulator } from '../lib/emulator/server.ts';
 import { createLogger } from '../lib/logger.ts';
 import { runManifests } from '../lib/run-manifests.ts';
 import { type ClientSummary, addedLatencies } from './metrics.ts';
 import { type StrategyId, makeStrategy } from './strategies/index.ts';
 import { TimingClient, benchClock } from './timing-client.ts';
-import type { Workload } from './workload.ts';
+import { type Workload, buildWorkload } from './workload.ts';
 
 /** The retry policy every strategy shares: the executor's, with the job's defaults. */
 export const MAX_ATTEMPTS = 6;
@@ -30,10 +31,15 @@ export async function runStrategy(input: StrategyRunInput): Promise<ClientSummar
   const strategy = makeStrategy(input.strategy, input.maxQps);
   const ecs = new EcsClient({
     endpoint: input.url,
-    credentials: staticCredentials({ accessKeyId: EMULATOR_ACCESS_KEY_ID, accessKeySecret: EMULATOR_ACCESS_KEY_SECRET }),
+    credentials: staticCredentials({
+      accessKeyId: EMULATOR_ACCESS_KEY_ID,
+      accessKeySecret: EMULATOR_ACCESS_KEY_SECRET,
+    }),
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
   });
   const timing = new TimingClient(ecs);
+  const rateTrace: number[] = [];
+  const tracer = process.env.BENCH_TRACE ? setInterval(() => rateTrace.push(strategy.rate.rateQps), 250) : undefined;
   try {
     const report = await runManifests([input.workload.manifest], {
       client: strategy.wrap(timing),
@@ -63,8 +69,32 @@ export async function runStrategy(input: StrategyRunInput): Promise<ClientSummar
       addedLatenciesMs: addedLatencies(input.workload.manifest, timing.attempts, firstSentAt, input.idealQps),
       failedResources: report.outcomes.filter((o) => o.outcome !== 'removed').length,
       requests,
+      ...(tracer && { rateTrace }),
+      ...(strategy.slotApi && { slotApi: strategy.slotApi() }),
     };
   } finally {
+    clearInterval(tracer);
     ecs.close();
+  }
+}
+
+/**
+ * Runs a few calls of every strategy against a throwaway, unlimited emulator so that the first measured
+ * run does not pay this process's one-off costs (JIT, first socket, first signature: about 40 ms).
+ */
+export async function warmUp(strategies: readonly StrategyId[]): Promise<void> {
+  const workload = buildWorkload('warm-up-', 20);
+  for (const strategy of strategies) {
+    const emulator = await startEmulator({
+      host: '127.0.0.1',
+      port: 0,
+      inventory: { resources: workload.inventory },
+      recordCalls: false,
+    });
+    try {
+      await runStrategy({ strategy, url: emulator.url, workload, maxQps: 1000, idealQps: 1000 });
+    } finally {
+      await emulator.close();
+    }
   }
 }

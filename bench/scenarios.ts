@@ -13,8 +13,8 @@ export const BURST = 10;
 /** Emulator latency: 30 ms ± 5 ms, uniform. */
 export const LATENCY: FaultOptions = { latencyMs: 25, jitterMs: 10 };
 
-/** Resources per strategy run: 3 calls each, about 12 s at L. */
-export const RESOURCES = 400;
+/** Resources per strategy run: 3 calls each, 1080 calls, about 11 s at L (the fleet: 8 × 45). */
+export const RESOURCES = 360;
 
 /** What a scenario must reach; undefined fields are not judged. */
 export interface Targets {

@@ -1,28 +1,17 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
 import { ssmExtensionCredentials } from '../lib/alibaba/ssm-credentials.ts';
-import { type BatchDeps, processBatch } from '../lib/batch.ts';
+import { type BatchDeps, makeBatchHandler, type SqsBatchHandler } from '../lib/batch.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { AdaptiveRateController } from '../lib/rate-controller.ts';
 
 /** The SQS → Lambda adapter: records in, `batchItemFailures` out. All logic lives in lib/batch.ts. */
-export type CleanupHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+export type CleanupHandler = SqsBatchHandler;
 
 /** Builds a handler around ready-made dependencies (tests pass the emulator, fauxqs and fake clocks). */
-export function makeHandler(deps: BatchDeps): CleanupHandler {
-  const now = deps.now ?? Date.now;
-  return async (event, context) => {
-    const deadlineAt = now() + context.getRemainingTimeInMillis() - deps.config.deadlineMarginMs;
-    const { batchItemFailures } = await processBatch(
-      { records: event.Records, deadlineAt, awsRequestId: context.awsRequestId, functionName: context.functionName },
-      deps,
-    );
-    return { batchItemFailures };
-  };
-}
+export const makeHandler: (deps: BatchDeps) => CleanupHandler = makeBatchHandler;
 
 /** Production dependencies, from the environment; built once per cold start. */
 export function depsFromEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): BatchDeps {

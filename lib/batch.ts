@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RemoveTagsClient } from './alibaba/client.ts';
 import type { Config } from './config.ts';
 import { ManifestError, formatIssues, messageOf } from './errors.ts';
@@ -115,6 +115,25 @@ export async function processBatch(input: BatchInput, deps: BatchDeps): Promise<
   );
   log.info(toEmf(metrics, now(), input.functionName), 'invocation.metrics');
   return { batchItemFailures, summaries, metrics };
+}
+
+/** The Lambda handler's shape. */
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/**
+ * Wraps {@link processBatch} as a Lambda handler: the deadline is the invocation's remaining time less the
+ * configured safety margin, so hand-off and logging still fit before Lambda stops the function.
+ */
+export function makeBatchHandler(deps: BatchDeps): SqsBatchHandler {
+  const now = deps.now ?? Date.now;
+  return async (event, context) => {
+    const deadlineAt = now() + context.getRemainingTimeInMillis() - deps.config.deadlineMarginMs;
+    const { batchItemFailures } = await processBatch(
+      { records: event.Records, deadlineAt, awsRequestId: context.awsRequestId, functionName: context.functionName },
+      deps,
+    );
+    return { batchItemFailures };
+  };
 }
 
 /** Parses a record; poison goes to the DLQ (and is acknowledged) or, if that send fails, back to SQS. */

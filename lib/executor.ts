@@ -4,9 +4,9 @@ import type { CallOptions } from './alibaba/client.ts';
 import { ApiError, type ErrorClass, classifyError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { type AdaptiveRateController, DeadlineError, StoppedError } from './rate-controller.ts';
+import { abortableSleep, type Sleep } from './sleep.ts';
 
-/** Sleeps `ms`; resolves early when `signal` aborts. Injected so tests use fake time. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+export type { Sleep } from './sleep.ts';
 
 export interface ExecutorOptions {
   /** The shared adaptive rate limiter (one per process or Lambda container). */
@@ -143,20 +143,22 @@ export class Executor {
       throttles,
       ...(errorClass !== undefined && { errorClass }),
     });
+    let sentAt: number | undefined;
     while (attempts < maxAttempts) {
       if (this.stopped) return gaveUp('stopped', this.#stopError, 'fatal');
       try {
         const value = await this.#limit(async () => {
           await this.#passProbeGate();
           if (this.stopped) throw new StoppedError('run stopped');
-          const waitMs = rate.reserve(deadlineAt);
-          if (waitMs > 0) await this.#sleep(waitMs, this.#stop.signal);
+          // Slots are handed out when due, at the rate of that moment, so a cut reaches the wire at once.
+          await rate.acquire(deadlineAt, this.#stop.signal);
           if (this.stopped) throw new StoppedError('run stopped');
           const timeoutMs = Math.min(this.#options.requestTimeoutMs ?? 10_000, deadlineAt - this.#now());
           if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
           attempts++;
           this.stats.attempts++;
           this.#options.logger?.debug({ ...context, attempt: attempts }, 'call.attempt');
+          sentAt = this.#now();
           return attempt({ timeoutMs });
         });
         rate.onSuccess();
@@ -178,7 +180,7 @@ export class Executor {
         if (errorClass === 'throttle') {
           throttles++;
           this.stats.throttled++;
-          rate.onThrottle(error instanceof ApiError ? error.retryAfterMs : undefined);
+          rate.onThrottle(error instanceof ApiError ? error.retryAfterMs : undefined, sentAt);
         } else if (error instanceof ApiError) {
           rate.onSuccess(); // an answer that is not a throttle still shows the quota let the call through
         }
@@ -216,21 +218,3 @@ function codeOf(error: unknown): string | undefined {
     ? error.code
     : undefined;
 }
-
-/** setTimeout as a promise that resolves at once when `signal` aborts. */
-export const abortableSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });

@@ -1,4 +1,5 @@
 import { CleanupError } from './errors.ts';
+import { abortableSleep, type Sleep } from './sleep.ts';
 
 /** Raised when a call would have to start after the run's deadline. */
 export class DeadlineError extends CleanupError {
@@ -11,7 +12,7 @@ export class StoppedError extends CleanupError {
 }
 
 /** Sleeps `ms`; resolves early when `signal` aborts. Injected so tests drive the controller on fake time. */
-export type RateSleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+export type RateSleep = Sleep;
 
 export interface RateControllerOptions {
   /** Hard ceiling in calls per second (`--max-qps`); undefined means discover the limit. */
@@ -42,9 +43,17 @@ export interface RateControllerOptions {
   readonly minMeasureMs?: number;
   /** Fewest accepted calls between two throttles that measure the limit. @default 10 */
   readonly minMeasureSamples?: number;
-  /** Minimum gap between two decreases: throttles from one burst count once. @default 200 */
+  /**
+   * When {@link AdaptiveRateController.onThrottle} is not told when the request left, throttles within
+   * this long after a decrease are taken to answer older requests and do not cut again. @default 200
+   */
   readonly decreaseCooldownMs?: number;
-  /** CUBIC growth constant relative to the last max rate, per s³. @default 0.05 */
+  /**
+   * CUBIC growth constant per s³, as a fraction of the ceiling (without one, of the last max). Tied to
+   * the ceiling, every client of a fleet sharing one configuration grows by the same calls per second,
+   * and equal additive growth against proportional cuts is what drives them to equal shares.
+   * @default 0.03
+   */
   readonly cubicScale?: number;
   /** Slow start doubles the rate this often until the first throttle, in ms. @default 250 */
   readonly slowStartDoublingMs?: number;
@@ -129,12 +138,14 @@ class TimeSeries {
  * the limit itself (or, when other clients share the quota, the share this client actually gets), and
  * no burst allowance can inflate it.
  *
- * Adaptation: with no ceiling, slow start doubles the rate until the first throttle. On a throttle (at
- * most once per cooldown) the rate falls to 95 % of the measured limit, or by `beta` when no limit could
- * be measured yet; then CUBIC brings it back to the measured limit, flat near it, and probes beyond it
- * ever faster so a limit that was raised (or a neighbour that finished) is found again. The rate never
- * exceeds the ceiling and only grows while callers are actually waiting for it. `x-acs-retry-after`
- * pauses every sender.
+ * Adaptation: with a ceiling it starts there; without one, slow start doubles the rate until the first
+ * throttle. On a throttle the rate falls at once to 95 % of the measured limit, or by `beta` while no
+ * limit could be measured yet; a throttle counts only if its request left after the last decrease (or,
+ * when the caller does not say, after a cooldown), so one burst of throttles cuts once. Then CUBIC brings
+ * the rate back to the measured limit, flat near it, and probes beyond it ever faster (turning
+ * exponential after a quiet spell), so a raised quota or a neighbour that finished is found within
+ * seconds. The rate never exceeds the ceiling and only grows while callers are waiting for it; idle
+ * spells stop the curve's clock. `x-acs-retry-after` pauses every sender.
  */
 export class AdaptiveRateController {
   readonly #now: () => number;
@@ -158,17 +169,24 @@ export class AdaptiveRateController {
   #lastMax: number | undefined;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
   #rateAtDecrease = 0;
+  /** Origin of the CUBIC curve: the last decrease, moved on by every spell without demand. */
+  #curveFrom = Number.NEGATIVE_INFINITY;
   #lastGrowthAt: number;
-  #nextSlotAt = Number.NEGATIVE_INFINITY;
+  /** When a caller last had to wait for its slot: the limiter, not the work, was setting the pace. */
+  #boundAt = Number.NEGATIVE_INFINITY;
+  /** The last slot handed out; the next is 1/rate after it at whatever the rate is by then. */
+  #lastSlotAt = Number.NEGATIVE_INFINITY;
   #pausedUntil = 0;
   readonly #accepted = new TimeSeries();
   readonly #throttles = new TimeSeries();
   readonly #waiters: Waiter[] = [];
   #headBusy = false;
+  /** The caller at the head of the queue is asleep until its slot. */
+  #headAsleep = false;
 
   constructor(options: RateControllerOptions = {}) {
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? timerSleep;
+    this.#sleep = options.sleep ?? abortableSleep;
     this.#ceiling = options.maxQps;
     this.#minQps = options.minQps ?? 0.5;
     this.#beta = options.beta ?? 0.5;
@@ -178,7 +196,7 @@ export class AdaptiveRateController {
     this.#minMeasureMs = options.minMeasureMs ?? 200;
     this.#minMeasureSamples = options.minMeasureSamples ?? 10;
     this.#decreaseCooldownMs = options.decreaseCooldownMs ?? 200;
-    this.#cubicScale = options.cubicScale ?? 0.05;
+    this.#cubicScale = options.cubicScale ?? 0.03;
     this.#slowStartDoublingMs = options.slowStartDoublingMs ?? 250;
     this.#probeAfterMs = options.probeAfterMs ?? 1000;
     this.#probeDoublingMs = options.probeDoublingMs ?? 500;
@@ -214,9 +232,9 @@ export class AdaptiveRateController {
   reserve(deadlineAt = Number.POSITIVE_INFINITY): number {
     const now = this.#now();
     this.#grow(now);
-    const start = this.#slotStart(now);
+    const start = Math.max(now, this.#lastSlotAt + 1000 / this.#rate, this.#pausedUntil);
     if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
-    this.#take(start);
+    this.#take(start, start > now);
     return start - now;
   }
 
@@ -239,29 +257,26 @@ export class AdaptiveRateController {
         if (signal?.aborted) throw new StoppedError('run stopped');
         const now = this.#now();
         this.#grow(now);
-        // A timer that fired late must not push every later slot back: the slot keeps its place on the
-        // schedule, up to one interval behind now (so an idle spell never turns into a burst).
-        const start = Math.max(this.#nextSlotAt, now - 1000 / this.#rate, this.#pausedUntil);
+        const start = this.#slotStart(now);
         if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
         // Timers fire with 1 ms granularity; a slot due within it is due now.
         if (start - now < 1) {
-          this.#take(start);
+          this.#take(start, pass > 0 || this.#waiters.length > 0);
           return;
         }
+        this.#headAsleep = true;
         await this.#sleep(start - now, signal);
       }
       throw new StoppedError('gave up waiting for a send slot');
     } finally {
       this.#headBusy = false;
+      this.#headAsleep = false;
       this.#waiters.shift()?.wake();
     }
   }
 
-  /**
-   * Feedback: the API accepted a call (or refused it for a reason unrelated to rate). `sentAt` (same
-   * clock as `now`) is when that request left; see {@link onThrottle}.
-   */
-  onSuccess(sentAt?: number): void {
+  /** Feedback: the API accepted a call (or refused it for a reason unrelated to rate). */
+  onSuccess(): void {
     const now = this.#now();
     this.#accepted.push(now);
     this.#forget(now);
@@ -281,15 +296,13 @@ export class AdaptiveRateController {
     const measured = this.#measuredLimit(now);
     this.#throttles.push(now);
     if (!this.#sentSinceDecrease(sentAt, now)) return;
-    // A blind cut waits out the cooldown even for fresh news: clients of one quota then cut in step,
-    // and none is cut again and again by the luck of which requests were throttled.
-    if (measured === undefined && now - this.#lastDecreaseAt < this.#decreaseCooldownMs) return;
     const before = this.#rate;
     const next = measured === undefined ? before * this.#beta : measured * this.#goodputFraction;
     this.#rate = this.#clamp(Math.min(next, before * (1 - this.#minDecrease)));
     this.#lastMax = this.#clamp(measured ?? before);
     this.#rateAtDecrease = this.#rate;
     this.#lastDecreaseAt = now;
+    this.#curveFrom = now;
     this.#lastGrowthAt = now;
     this.#slowStart = false;
   }
@@ -299,7 +312,9 @@ export class AdaptiveRateController {
    * `sentAt`, answers within `decreaseCooldownMs` of the decrease are taken to be older.
    */
   #sentSinceDecrease(sentAt: number | undefined, now: number): boolean {
-    return sentAt === undefined ? now - this.#lastDecreaseAt >= this.#decreaseCooldownMs : sentAt >= this.#lastDecreaseAt;
+    return sentAt === undefined
+      ? now - this.#lastDecreaseAt >= this.#decreaseCooldownMs
+      : sentAt >= this.#lastDecreaseAt;
   }
 
   /**
@@ -315,13 +330,21 @@ export class AdaptiveRateController {
     return accepted >= this.#minMeasureSamples ? (accepted * 1000) / (now - since) : undefined;
   }
 
+  /**
+   * When the next slot is due for a caller waiting now. A timer that fired late must not push every later
+   * slot back, so a slot keeps its place on the schedule while it is less than one interval overdue;
+   * after a longer idle spell the schedule restarts at now, so idling never turns into a burst.
+   */
   #slotStart(now: number): number {
-    return Math.max(now, this.#nextSlotAt, this.#pausedUntil);
+    const intervalMs = 1000 / this.#rate;
+    const scheduled = this.#lastSlotAt + intervalMs;
+    return Math.max(scheduled < now - intervalMs ? now : scheduled, this.#pausedUntil);
   }
 
-  #take(start: number): void {
-    // Spacing from the slot, not from when the caller woke: a late timer is made up on the next slot.
-    this.#nextSlotAt = start + 1000 / this.#rate;
+  /** Takes the slot at `start`; `waited` says whether the caller (or one behind it) had to wait. */
+  #take(start: number, waited: boolean): void {
+    this.#lastSlotAt = start;
+    if (waited) this.#boundAt = start;
   }
 
   #queue(signal: AbortSignal | undefined): Promise<void> {
@@ -345,19 +368,22 @@ export class AdaptiveRateController {
   #grow(now: number): void {
     const elapsedMs = now - this.#lastGrowthAt;
     if (elapsedMs <= 0) return;
-    // Only grow when the limiter is what holds callers back; an idle run must not inflate the rate.
-    const saturated =
-      this.#headBusy || this.#waiters.length > 0 || this.#nextSlotAt >= now - 2 * (1000 / this.#rate);
+    // Only grow while the limiter is what holds callers back: a run short of work (or a Lambda container
+    // between invocations) must not inflate the rate, so the curve's clock stops meanwhile.
+    const bound = this.#headAsleep || this.#boundAt >= now - 3 * (1000 / this.#rate);
     this.#lastGrowthAt = now;
-    if (!saturated) return;
+    if (!bound) {
+      this.#curveFrom += elapsedMs;
+      return;
+    }
     if (this.#slowStart) {
       this.#rate = this.#clamp(this.#rate * 2 ** (elapsedMs / this.#slowStartDoublingMs));
       return;
     }
     const wMax = this.#lastMax ?? this.#rate;
-    const c = this.#cubicScale * wMax;
+    const c = this.#cubicScale * (this.#ceiling ?? wMax);
     const k = Math.cbrt(Math.max(0, wMax - this.#rateAtDecrease) / c);
-    const t = (now - this.#lastDecreaseAt) / 1000;
+    const t = (now - this.#curveFrom) / 1000;
     const cubic = wMax + c * (t - k) ** 3;
     const probingS = t - k - this.#probeAfterMs / 1000;
     const exponential = probingS > 0 ? wMax * 2 ** ((probingS * 1000) / this.#probeDoublingMs) : 0;
@@ -374,21 +400,3 @@ export class AdaptiveRateController {
     return Math.min(this.#ceiling ?? Number.POSITIVE_INFINITY, Math.max(this.#minQps, rate));
   }
 }
-
-/** setTimeout as a promise that resolves at once when `signal` aborts. */
-const timerSleep: RateSleep = (ms, signal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) {
-      resolve();
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });

@@ -7,7 +7,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { staticCredentials } from '../lib/alibaba/credentials.ts';
-import { processBatch } from '../lib/batch.ts';
+import { makeBatchHandler, type SqsBatchHandler } from '../lib/batch.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
 import type { InventoryFile } from '../lib/emulator/server.ts';
 import { type LocalStack, startLocalStack } from '../lib/local/stack.ts';
@@ -67,7 +67,7 @@ const lines: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tag-cleanup-e2e-'));
-  let handle: Parameters<typeof processBatch>[1] | undefined;
+  let handler: SqsBatchHandler | undefined;
   stack = await startLocalStack({
     inventory,
     maxQps: 40,
@@ -77,24 +77,19 @@ beforeAll(async () => {
       // Short enough that the long manifest cannot finish in one invocation.
       functionTimeoutMs: 2500,
       batchSize: 10,
-      handler: async (event, context) => {
-        if (!handle) throw new Error('not ready');
-        const deadlineAt = Date.now() + context.getRemainingTimeInMillis() - handle.config.deadlineMarginMs;
-        const result = await processBatch(
-          { records: event.Records, deadlineAt, awsRequestId: context.awsRequestId, functionName: context.functionName },
-          handle,
-        );
-        return { batchItemFailures: result.batchItemFailures };
+      handler: (event, context) => {
+        if (!handler) throw new Error('not ready');
+        return handler(event, context);
       },
     },
   });
-  handle = {
+  handler = makeBatchHandler({
     config: requireQueues(loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: '800', TAG_CLEANUP_MAX_ATTEMPTS: '2' })),
     sqs: stack.sqs,
     client: new EcsClient({ endpoint: stack.emulator.url, credentials: staticCredentials(stack.credentials), requestTimeoutMs: 1000 }),
     rate: new AdaptiveRateController({ maxQps: 10 }),
     logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } }),
-  };
+  });
 }, 60_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import type { RemoveTagsClient } from '../../lib/alibaba/client.ts';
-import { AdaptiveRateController } from '../../lib/rate-controller.ts';
+import type { AdaptiveRateController } from '../../lib/rate-controller.ts';
 import { AwsSdkLimitedClient } from './aws-sdk.ts';
 import { FixedRate } from './fixed-rate.ts';
+import { ObservedRateController, type SlotApi } from './project.ts';
 
 /** The three strategies every server scenario runs. */
 export const STRATEGY_IDS = ['project', 'aws-sdk', 'naive'] as const;
@@ -26,6 +27,8 @@ export interface Strategy {
   readonly concurrency: number;
   /** Wraps the signed (and timed) client, e.g. in the AWS SDK limiter. */
   readonly wrap: (client: RemoveTagsClient) => RemoveTagsClient;
+  /** How the executor asked the project's controller for slots (project strategy only). */
+  readonly slotApi?: () => SlotApi;
 }
 
 /**
@@ -37,12 +40,10 @@ export interface Strategy {
  */
 export function makeStrategy(id: StrategyId, maxQps: number | undefined): Strategy {
   switch (id) {
-    case 'project':
-      return {
-        rate: new AdaptiveRateController(maxQps === undefined ? {} : { maxQps }),
-        concurrency: EXECUTOR_CONCURRENCY,
-        wrap: (client) => client,
-      };
+    case 'project': {
+      const rate = new ObservedRateController(maxQps === undefined ? {} : { maxQps });
+      return { rate, concurrency: EXECUTOR_CONCURRENCY, wrap: (client) => client, slotApi: () => rate.slotApi };
+    }
     case 'aws-sdk':
       return {
         rate: new FixedRate(maxQps),

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EcsClient } from '../alibaba/client.ts';
 import { staticCredentials } from '../alibaba/credentials.ts';
-import { processBatch } from '../batch.ts';
+import { makeBatchHandler, type SqsBatchHandler } from '../batch.ts';
 import { loadConfig, requireQueues } from '../config.ts';
 import { runEnqueue } from '../enqueue.ts';
 import { loadInventory } from '../emulator/server.ts';
@@ -34,22 +34,15 @@ export async function runLocal(
     level: options.logLevel,
     ...(io.stdout.isTTY && { destination: prettyDestination(io.stdout) }),
   });
-  let handle: ((records: Parameters<typeof processBatch>[0]) => ReturnType<typeof processBatch>) | undefined;
+  let handler: SqsBatchHandler | undefined;
   const stack = await startLocalStack({
     inventory,
     maxQps: 50,
     poller: {
       functionTimeoutMs: options.functionTimeoutMs,
-      handler: async (event, context) => {
-        if (!handle) throw new Error('handler not ready');
-        const deadlineAt = Date.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs;
-        const { batchItemFailures } = await handle({
-          records: event.Records,
-          deadlineAt,
-          awsRequestId: context.awsRequestId,
-          functionName: context.functionName,
-        });
-        return { batchItemFailures };
+      handler: (event, context) => {
+        if (!handler) throw new Error('handler not ready');
+        return handler(event, context);
       },
     },
   });
@@ -57,8 +50,7 @@ export async function runLocal(
     loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: String(Math.min(5000, options.functionTimeoutMs / 4)) }),
   );
   const client = new EcsClient({ endpoint: stack.emulator.url, credentials: staticCredentials(stack.credentials), requestTimeoutMs: 2000 });
-  const rate = new AdaptiveRateController();
-  handle = (input) => processBatch(input, { config, sqs: stack.sqs, client, rate, logger });
+  handler = makeBatchHandler({ config, sqs: stack.sqs, client, rate: new AdaptiveRateController(), logger });
   const say = (line: string) => io.stderr.write(`${line}\n`);
   try {
     say(`local stack up: SQS ${stack.sqsEndpoint}, ECS emulator ${stack.emulator.url}`);
