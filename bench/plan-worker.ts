@@ -56,10 +56,10 @@ function manifestText(): string {
 
 function validatedManifest(): Manifest {
   const resources: ResourceEntry[] = [];
+  const sharedTags = Array.from({ length: PLAN_TAGS }, (_, j) => Object.freeze({ key: `team-${j}`, value: `value-${j}` }));
   for (let i = 0; i < PLAN_RESOURCES; i++) {
-    const tags = [];
-    // Fresh strings per entry, as JSON.parse would make them.
-    for (let j = 0; j < PLAN_TAGS; j++) tags.push({ key: `team-${j}`.slice(0), value: `value-${j}`.slice(0) });
+    // One object per distinct tag, shared by every entry, as parseManifest returns them (it interns tags).
+    const tags = sharedTags;
     resources.push({ index: i, regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: resourceId(i), tags });
   }
   return { version: 1, manifestId: 'plan-bench', regionId: 'cn-hangzhou', dryRun: false, resources, rejected: [] };
