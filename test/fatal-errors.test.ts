@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../handlers/cleanup.ts';
 import { EcsClient, type EcsClientOptions } from '../lib/alibaba/client.ts';
@@ -19,6 +18,7 @@ import {
   wireManifest,
 } from './support/ecs.ts';
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts';
+import { lambdaContext as context } from './support/lambda.ts';
 
 // The emulator refuses a stale timestamp, a replayed nonce, a wrong secret and a wrong STS token. Each must
 // stop the whole run as a fatal error that says what is wrong, after a handful of requests at most, however
@@ -192,24 +192,6 @@ describe('fatal authentication errors through the CLI engine (runManifests)', ()
     expect(emulator.stats().requests).toBe(4);
   });
 });
-
-function context(): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'tag-cleanup-fatal',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tag-cleanup-fatal',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/tag-cleanup-fatal',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 describe('fatal authentication errors through the SQS handler', () => {
   it.each(cases)('returns every record for redelivery on $name, logs one clear error, and stops calling', async (c) => {

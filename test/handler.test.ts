@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { staticCredentials } from '../lib/alibaba/credentials.ts';
@@ -15,6 +14,7 @@ import { parseManifest } from '../lib/manifest.ts';
 import type { ResourceResult } from '../lib/outcome.ts';
 import { startTestEmulator } from './support/emulator.ts';
 import { deadEndpoint, type Fauxqs, startFauxqs } from './support/fauxqs.ts';
+import { sqsRecord as record, lambdaContext as context } from './support/lambda.ts';
 
 const inventory: InventoryFile = {
   resources: [
@@ -43,44 +43,6 @@ beforeEach(() => {
 
 function manifestBody(resources: unknown[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ version: 1, manifestId: `m-${randomUUID().slice(0, 8)}`, regionId: 'cn-hangzhou', resources, ...extra });
-}
-
-function record(body: string): SQSRecord {
-  const messageId = randomUUID();
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'test',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:work',
-    awsRegion: 'us-east-1',
-  };
-}
-
-function context(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'tag-cleanup-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tag-cleanup-test',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/tag-cleanup-test',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 interface Setup {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Context, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../handlers/cleanup.ts';
@@ -14,6 +13,7 @@ import { type Manifest, parseManifest } from '../lib/manifest.ts';
 import { MAX_TAGS_PER_CALL, planManifest } from '../lib/plan.ts';
 import { AdaptiveRateController } from '../lib/rate-controller.ts';
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts';
+import { sqsRecord as record, lambdaContext as context } from './support/lambda.ts';
 
 // Complements manifest.test.ts and manifest.property.test.ts: properties that run the planner on any input
 // and check rejection paths exactly, and the issue's hostile cases end to end through the SQS handler.
@@ -197,44 +197,6 @@ beforeEach(() => {
   emulator.replaceInventory(inventory);
   emulator.resetStats();
 });
-
-function record(body: string): SQSRecord {
-  const messageId = randomUUID();
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'test',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:work',
-    awsRegion: 'us-east-1',
-  };
-}
-
-function context(): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'tag-cleanup-hostile',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tag-cleanup-hostile',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/tag-cleanup-hostile',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 async function setup() {
   const { queueUrl, dlqUrl } = await fauxqs.createQueuePair(`hostile-${randomUUID().slice(0, 8)}`);

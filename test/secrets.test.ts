@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHandler } from '../handlers/cleanup.ts';
 import { EcsClient } from '../lib/alibaba/client.ts';
@@ -16,6 +15,7 @@ import { createLogger } from '../lib/logger.ts';
 import { AdaptiveRateController } from '../lib/rate-controller.ts';
 import { inventory, resource, startRecordingProxy, startTestEcs, tagRecord, wireManifest } from './support/ecs.ts';
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts';
+import { sqsRecord as record, lambdaContext as context } from './support/lambda.ts';
 
 // One full run of each writer (the CLI as a child process, the SQS handler, the emulator) with errors on
 // every path, every byte they write captured, and the secrets searched for in every encoding they could take.
@@ -141,44 +141,6 @@ async function cliRun(
   });
   const reportText = await readFile(report, 'utf8');
   return { ...result, text: [result.stdout, result.stderr, reportText].join('\n---\n') };
-}
-
-function record(body: string): SQSRecord {
-  const messageId = randomUUID();
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'test',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:work',
-    awsRegion: 'us-east-1',
-  };
-}
-
-function context(remainingMs: number): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'tag-cleanup-secrets',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:tag-cleanup-secrets',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/tag-cleanup-secrets',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** The handler at debug level against the emulator through the recording proxy; returns its log and its SQS output. */
