@@ -5,7 +5,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -18,6 +17,7 @@ import type { FaultOptions } from '../lib/emulator/server.ts';
 import { runEnqueue } from '../lib/enqueue.ts';
 import { messageOf } from '../lib/errors.ts';
 import { type Poller, type SqsHandler, startPoller } from '../lib/local/poller.ts';
+import { queueDepth } from '../lib/local/queue-depth.ts';
 import { localSqsClient } from '../lib/local/sqs.ts';
 import { type LocalStack, startLocalStack } from '../lib/local/stack.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -371,27 +371,7 @@ async function waitForDrain(
   return false;
 }
 
-async function counts(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ visible: number; notVisible: number; delayed: number }> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return {
-    visible: Number(a.ApproximateNumberOfMessages ?? 0),
-    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
-}
+const counts = queueDepth;
 
 async function receiveAll(sqs: SQSClient, queueUrl: string) {
   const all = [];

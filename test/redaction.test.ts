@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticCredentials, type AlibabaCredentials } from '../lib/alibaba/credentials.ts';
-import { percentEncode, stringToSign } from '../lib/alibaba/sign.ts';
+import { stringToSign } from '../lib/alibaba/sign.ts';
 import { runCommand } from '../lib/cli/run-command.ts';
 import { createLogger, REDACT_PATHS } from '../lib/logger.ts';
 import {
@@ -16,6 +16,7 @@ import {
   tagRecord,
   wireManifest,
 } from './support/ecs.ts';
+import { leakForms } from './support/leaks.ts';
 
 // Characters that percent-encoding changes, so encoded copies of a secret are searched for too.
 const STS: Required<AlibabaCredentials> = {
@@ -26,18 +27,6 @@ const STS: Required<AlibabaCredentials> = {
 const WRONG_SECRET = 'Wrong+Secret/marker=99';
 
 /** Every form a value could leak in: raw, form-encoded, RPC-encoded, and double-encoded (string to sign). */
-function leakForms(value: string): string[] {
-  return [
-    ...new Set([
-      value,
-      encodeURIComponent(value),
-      new URLSearchParams({ v: value }).toString().slice(2),
-      percentEncode(value),
-      percentEncode(percentEncode(value)),
-    ]),
-  ];
-}
-
 function expectNoLeak(haystack: string, secrets: readonly string[]): void {
   for (const secret of secrets) {
     for (const form of leakForms(secret)) expect(haystack, `leaked ${JSON.stringify(form)}`).not.toContain(form);

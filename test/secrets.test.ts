@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHandler } from '../handlers/cleanup.ts';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../lib/alibaba/credentials.ts';
-import { percentEncode } from '../lib/alibaba/sign.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
 import type { EmulatorLogger, InventoryFile, RunningEmulator } from '../lib/emulator/server.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -16,6 +15,7 @@ import { AdaptiveRateController } from '../lib/rate-controller.ts';
 import { inventory, resource, startRecordingProxy, startTestEcs, tagRecord, wireManifest } from './support/ecs.ts';
 import { type Fauxqs, startFauxqs } from './support/fauxqs.ts';
 import { sqsRecord as record, lambdaContext as context } from './support/lambda.ts';
+import { leaks } from './support/leaks.ts';
 
 // One full run of each writer (the CLI as a child process, the SQS handler, the emulator) with errors on
 // every path, every byte they write captured, and the secrets searched for in every encoding they could take.
@@ -29,24 +29,7 @@ const WRONG_SECRET = 'Wrong+Secret/4y=Qp';
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every form a value could leak in: raw, URL-encoded, form-encoded, RPC-encoded and double-encoded. */
-function leakForms(value: string): string[] {
-  return [
-    ...new Set([
-      value,
-      encodeURIComponent(value),
-      new URLSearchParams({ v: value }).toString().slice(2),
-      percentEncode(value),
-      percentEncode(percentEncode(value)),
-      Buffer.from(value).toString('base64'),
-    ]),
-  ];
-}
-
 /** The secrets found in `haystack`, in any form; empty when nothing leaked. */
-function leaks(haystack: string, secrets: readonly string[]): string[] {
-  return secrets.flatMap((secret) => leakForms(secret).filter((form) => haystack.includes(form)));
-}
-
 /** An emulator logger that keeps every line it is given, as JSON. */
 function capturingEmulatorLogger(): { logger: EmulatorLogger; text: () => string } {
   const out: string[] = [];

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { messageOf } from '../errors.ts';
+import { queueDepth } from './queue-depth.ts';
 
 // Pause after an empty short-poll receive.
 const EMPTY_RECEIVE_PAUSE_MS = 25;
@@ -268,22 +269,7 @@ export async function waitForQueueIdle(args: {
   let idleSince: number | undefined;
   let last = { visible: 0, notVisible: 0, delayed: 0 };
   for (;;) {
-    const out = await args.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: args.queueUrl,
-        AttributeNames: [
-          'ApproximateNumberOfMessages',
-          'ApproximateNumberOfMessagesNotVisible',
-          'ApproximateNumberOfMessagesDelayed',
-        ],
-      }),
-    );
-    const a = out.Attributes ?? {};
-    last = {
-      visible: Number(a.ApproximateNumberOfMessages ?? 0),
-      notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-      delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
-    };
+    last = await queueDepth(args.sqs, args.queueUrl);
     const empty = last.visible + last.notVisible + last.delayed === 0 && !(args.isBusy?.() ?? false);
     const now = Date.now();
     if (!empty) idleSince = undefined;

@@ -9,6 +9,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { queueDepth } from '../../lib/local/queue-depth.ts';
 import { localSqsClient, startLocalSqs } from '../../lib/local/sqs.ts';
 
 export { localSqsClient } from '../../lib/local/sqs.ts';
@@ -99,24 +100,8 @@ export async function startFauxqs(): Promise<Fauxqs> {
         }
       }
     },
-    async counts(queueUrl) {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      );
-      const a = out.Attributes ?? {};
-      return {
-        visible: Number(a.ApproximateNumberOfMessages ?? 0),
-        notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-        delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
-      };
-    },
+    counts: (queueUrl) => queueDepth(sqs, queueUrl),
+
     async close() {
       for (const c of clients) c.destroy();
       await server.close();
