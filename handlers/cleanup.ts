@@ -1,13 +1,13 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
-import { ssmExtensionCredentials } from '../lib/alibaba/ssm-credentials.ts';
-import { type BatchDeps, makeBatchHandler, type SqsBatchHandler } from '../lib/batch.ts';
+import { ssmExtensionCredentials } from '../lib/aws/ssm-credentials.ts';
+import { type BatchDeps, makeBatchHandler, type SqsBatchHandler } from '../lib/lambda/batch.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
-import { AdaptiveRateController } from '../lib/rate-controller.ts';
+import { AdaptiveRateController } from '../lib/engine/rate-controller.ts';
 
-/** The SQS → Lambda adapter: records in, `batchItemFailures` out. All logic lives in lib/batch.ts. */
+/** The SQS → Lambda adapter: records in, `batchItemFailures` out. All logic lives in lib/lambda/batch.ts. */
 export type CleanupHandler = SqsBatchHandler;
 
 /** Builds a handler around ready-made dependencies (tests pass the emulator, fauxqs and fake clocks). */
@@ -28,7 +28,7 @@ export function depsFromEnvironment(env: Readonly<Record<string, string | undefi
     config,
     logger,
     // Region and endpoint come from the standard AWS settings (AWS_REGION, AWS_ENDPOINT_URL_SQS). Retries
-    // live in one layer (lib/sqs/send.ts), so the SDK's own are off.
+    // live in one layer (lib/aws/sqs-send.ts), so the SDK's own are off.
     sqs: new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden }),
     client: new EcsClient({
       credentials,

@@ -2,14 +2,14 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
-import { runDemo } from '../lib/cli/demo.ts';
+import { runDemo } from '../dev/demo/run-demo.ts';
 import { positiveIntFlag, positiveNumberFlag, rateFlag, urlFlag } from '../lib/cli/options.ts';
 import { runCommand } from '../lib/cli/run-command.ts';
 import { loadConfig } from '../lib/config.ts';
-import { runEnqueue } from '../lib/enqueue.ts';
-import { EMULATOR_ACCESS_KEY_ID } from '../lib/emulator/defaults.ts';
-import { loadInventory, startEmulator } from '../lib/emulator/server.ts';
-import { CleanupError, messageOf } from '../lib/errors.ts';
+import { runEnqueue } from '../lib/aws/enqueue.ts';
+import { EMULATOR_ACCESS_KEY_ID } from '../dev/emulator/defaults.ts';
+import { loadInventory, startEmulator } from '../dev/emulator/server.ts';
+import { CleanupError, messageOf } from '../lib/core/errors.ts';
 
 const USAGE = `Usage:
   tag-cleanup run <manifest.json>... | -   [--dry-run] [--endpoint URL] [--max-qps N] [--concurrency N]
@@ -188,7 +188,7 @@ async function enqueue(args: readonly string[]): Promise<number> {
   }
   const config = loadConfig();
   const { SQSClient } = await import('@aws-sdk/client-sqs');
-  // Retries happen in one layer (lib/sqs/send.ts), so the SDK's own are off.
+  // Retries happen in one layer (lib/aws/sqs-send.ts), so the SDK's own are off.
   const sqs = new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden });
   try {
     return await runEnqueue({
@@ -216,7 +216,7 @@ async function local(args: readonly string[]): Promise<number> {
   });
   const config = loadConfig();
   // Dev tooling (fauxqs) is loaded only for this command, so `run` works without dev dependencies.
-  const { runLocal } = await import('../lib/cli/local-command.ts');
+  const { runLocal } = await import('../dev/local/local-command.ts');
   return runLocal(
     {
       examplesDir,

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from './core/errors.ts';
 
 /** Everything the job reads from its environment, validated once per process (or Lambda cold start). */
 export interface Config {

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { CredentialsError, messageOf } from '../errors.ts';
+import { CredentialsError, messageOf } from '../core/errors.ts';
 
 /** Alibaba Cloud credentials; `securityToken` is present for STS credentials. */
 export interface AlibabaCredentials {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 /** Parses a CLI flag as a positive number; the error names the flag and what it got. */
 export function positiveNumberFlag(name: string, raw: string | undefined): number | undefined {

@@ -1,4 +1,4 @@
-import type { ResourceResult } from '../outcome.ts';
+import type { ResourceResult } from '../core/outcome.ts';
 
 /** A one-line progress meter on stderr for long runs in a terminal; a no-op elsewhere. */
 export class ProgressMeter {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { ManifestError, formatIssues, messageOf } from '../errors.ts';
-import { type Manifest, parseManifest } from '../manifest.ts';
+import { ManifestError, formatIssues, messageOf } from '../core/errors.ts';
+import { type Manifest, parseManifest } from '../core/manifest.ts';
 
 /** A manifest file that was read and validated. */
 export interface LoadedManifest {

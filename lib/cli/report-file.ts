@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { ManifestSummary, OutcomeLine } from '../outcome.ts';
+import type { ManifestSummary, OutcomeLine } from '../core/outcome.ts';
 
 /** Writes every outcome (and, for JSON, the summaries) to `path`; the format follows the extension. */
 export async function writeReport(

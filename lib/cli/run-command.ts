@@ -1,10 +1,10 @@
 import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
-import { CredentialsError, messageOf } from '../errors.ts';
+import { CredentialsError, messageOf } from '../core/errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { planManifest } from '../plan.ts';
-import { AdaptiveRateController } from '../rate-controller.ts';
-import { exitCodeFor, runManifests, type RunReport } from '../run-manifests.ts';
+import { planManifest } from '../core/plan.ts';
+import { AdaptiveRateController } from '../engine/rate-controller.ts';
+import { exitCodeFor, runManifests, type RunReport } from '../engine/run-manifests.ts';
 import { prettyDestination } from './pretty.ts';
 import { ProgressMeter } from './progress.ts';
 import { readManifests } from './read-manifests.ts';

@@ -2,19 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EcsClient, type EcsClientOptions } from '../../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
-import { AdaptiveRateController } from '../../lib/rate-controller.ts';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../lib/emulator/defaults.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
 import {
   type EmulatorOptions,
   type InventoryFile,
   type InventoryResource,
   type RunningEmulator,
   startEmulator,
-} from '../../lib/emulator/server.ts';
+} from '../../dev/emulator/server.ts';
 import { createLogger, type Logger } from '../../lib/logger.ts';
-import type { Manifest, ResourceType, TagSpec } from '../../lib/manifest.ts';
-import { parseManifest } from '../../lib/manifest.ts';
-import type { ExecutorOptions } from '../../lib/executor.ts';
+import type { Manifest, ResourceType, TagSpec } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest.ts';
+import type { ExecutorOptions } from '../../lib/engine/executor.ts';
 
 /** The emulator's default account, as client credentials. */
 export const EMULATOR_CREDENTIALS: AlibabaCredentials = {

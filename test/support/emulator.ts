@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalQuery, formatTimestamp, percentEncode, signParams } from '../../lib/alibaba/sign.ts';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../lib/emulator/defaults.ts';
+import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
 import {
   type EmulatorOptions,
   loadInventory,
   type RunningEmulator,
   startEmulator,
-} from '../../lib/emulator/server.ts';
+} from '../../dev/emulator/server.ts';
 
 /** The example inventory the emulator tests and the demo share. */
 export const EXAMPLE_INVENTORY_URL = new URL('../../examples/inventory.json', import.meta.url);

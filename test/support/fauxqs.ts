@@ -9,10 +9,10 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { queueDepth } from '../../lib/local/queue-depth.ts';
-import { localSqsClient, startLocalSqs } from '../../lib/local/sqs.ts';
+import { queueDepth } from '../../dev/local/queue-depth.ts';
+import { localSqsClient, startLocalSqs } from '../../dev/local/sqs.ts';
 
-export { localSqsClient } from '../../lib/local/sqs.ts';
+export { localSqsClient } from '../../dev/local/sqs.ts';
 
 // The SDK warns about Node 20 at client construction; it is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: every scenario of the throughput issue, side by side, in one run. Prints the table and
+ * writes BENCHMARKS.md. Options (after `--`): `--only=at-limit,plan` runs a subset and writes nothing;
+ * `--no-write` prints only. BENCH_VERBOSE=1 adds per-run detail on stderr.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { type ColdStartResult, runColdStartScenario } from './cold-start.ts';
+import { runPlanScenario } from './plan-scenario.ts';
+import { type BenchRun, judge, markdown, resultsTable } from './report.ts';
+import { warmUp } from './run-strategy.ts';
+import { SERVER_SCENARIOS } from './scenarios.ts';
+import { type ServerResult, runServerScenario } from './server-scenario.ts';
+import { STRATEGY_IDS, STRATEGY_LABELS } from './strategies/index.ts';
+
+const BENCHMARKS_PATH = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function commit(): string {
+  try {
+    const git = (args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const hash = git(['rev-parse', '--short', 'HEAD']);
+    const dirty = git(['status', '--porcelain']) !== '';
+    return dirty ? `${hash} (with uncommitted changes)` : hash;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const onlyArg = args.find((a) => a.startsWith('--only='));
+  const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
+  const write = only === undefined && !args.includes('--no-write');
+  const wanted = (id: string) => only === undefined || only.has(id);
+  const startedAt = Date.now();
+
+  log('warming up (not measured)…');
+  await warmUp(STRATEGY_IDS);
+
+  const server: ServerResult[] = [];
+  for (const scenario of SERVER_SCENARIOS.filter((s) => wanted(s.id))) {
+    for (const strategy of STRATEGY_IDS) {
+      const result = await runServerScenario(scenario, strategy);
+      server.push(result);
+      log(
+        `${scenario.id.padEnd(10)} ${STRATEGY_LABELS[strategy].padEnd(15)} goodput ${result.goodput.toFixed(3)} ` +
+          `throttled ${(result.throttledShare * 100).toFixed(2)}% wall ${(result.wallMs / 1000).toFixed(1)} s ` +
+          `failed ${result.failedResources}`,
+      );
+    }
+  }
+
+  let plan: BenchRun['plan'] | undefined;
+  if (wanted('plan')) {
+    plan = await runPlanScenario();
+    log(
+      `plan       planManifest ${plan.plan.planMs.toFixed(0)} ms, peak RSS ${(plan.plan.peakRssBytes / 2 ** 20).toFixed(0)} MiB; ` +
+        `from JSON: parse ${plan.parse.parseMs.toFixed(0)} ms + plan ${plan.parse.planMs.toFixed(0)} ms, peak ${(plan.parse.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
+  }
+  let coldStart: ColdStartResult | undefined;
+  if (wanted('cold-start')) {
+    coldStart = await runColdStartScenario();
+    log(
+      `cold-start bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, import median ${coldStart.medianImportMs.toFixed(0)} ms`,
+    );
+  }
+
+  if (!plan || !coldStart) {
+    // A partial run has no complete table to judge; the lines above are the result.
+    return;
+  }
+  const run: BenchRun = {
+    commit: commit(),
+    date: new Date().toISOString(),
+    node: process.version,
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    totalSeconds: (Date.now() - startedAt) / 1000,
+    slotApi: server.find((r) => r.slotApi !== undefined)?.slotApi ?? 'unknown',
+    server,
+    plan,
+    coldStart,
+  };
+  const verdicts = judge(run);
+  process.stdout.write(`\n${resultsTable(run, verdicts)}\n\n`);
+  for (const v of verdicts)
+    process.stdout.write(`${v.pass ? 'pass' : 'MISS'}  ${v.scenario}: ${v.target}${v.pass ? '' : ` (${v.reason})`}\n`);
+  if (write) {
+    await writeFile(BENCHMARKS_PATH, markdown(run));
+    log(`\nwrote ${BENCHMARKS_PATH} (${run.totalSeconds.toFixed(0)} s)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,91 @@
+import { RESOURCE_TYPES } from '../../lib/core/manifest.ts';
+import { ECS_API_VERSION, MAX_TAGS_PER_CALL } from './defaults.ts';
+import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
+import type { Inventory, TagToRemove } from './inventory.ts';
+
+/** A RemoveTags call that passed validation and may be applied. */
+export interface RemoveTagsRequest {
+  readonly regionId: string;
+  readonly resourceType: string;
+  readonly resourceId: string;
+  readonly tags: readonly TagToRemove[];
+}
+
+/** The validated call, or the ECS error to answer with. */
+export type RemoveTagsValidation =
+  | { readonly ok: true; readonly request: RemoveTagsRequest }
+  | { readonly ok: false; readonly error: EcsErrorAnswer };
+
+const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
+const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
+
+/**
+ * Validates RemoveTags parameters in the order ECS reports problems: version, required parameters,
+ * region, resource type, tags, then the resource itself.
+ */
+export function validateRemoveTags(
+  params: Readonly<Record<string, string>>,
+  knownRegions: ReadonlySet<string>,
+  inventory: Inventory,
+): RemoveTagsValidation {
+  if (params.Version !== ECS_API_VERSION) {
+    return fail(ecsError('InvalidVersion', 400, 'Specified parameter Version is not valid.'));
+  }
+  const regionId = params.RegionId;
+  if (!regionId) return fail(missingParameter('RegionId'));
+  const resourceType = params.ResourceType;
+  if (!resourceType) return fail(missingParameter('ResourceType'));
+  const resourceId = params.ResourceId;
+  if (!resourceId) return fail(missingParameter('ResourceId'));
+
+  if (!knownRegions.has(regionId)) {
+    return fail(ecsError('InvalidRegionId.NotFound', 404, 'The specified RegionId does not exist.'));
+  }
+  // Exact match: ECS wants the lower-case names, so `Instance` is refused.
+  if (!RESOURCE_TYPE_SET.has(resourceType)) {
+    return fail(ecsError('InvalidResourceType.NotFound', 404, 'The ResourceType provided does not exist in our records.'));
+  }
+
+  const parsed = parseTags(params);
+  if ('error' in parsed) return fail(parsed.error);
+
+  const found = inventory.lookup(regionId, resourceType, resourceId);
+  if (found === 'absent') {
+    return fail(ecsError('InvalidResourceId.NotFound', 404, 'The specified ResourceId is not found in our records.'));
+  }
+  if (found === 'unsupported') {
+    return fail(ecsError('InvalidResourceId.NotSupported', 403, 'The specified ResourceId does not support tagging.'));
+  }
+  return { ok: true, request: { regionId, resourceType, resourceId, tags: parsed.tags } };
+}
+
+function parseTags(params: Readonly<Record<string, string>>): { tags: TagToRemove[] } | { error: EcsErrorAnswer } {
+  const tooMany = ecsError('InvalidTagCount', 400, 'The specified tags are beyond the permitted range.');
+  const byIndex = new Map<number, { key?: string; value?: string }>();
+  for (const [name, value] of Object.entries(params)) {
+    if (!name.startsWith('Tag.')) continue;
+    const match = TAG_PARAM.exec(name);
+    if (!match) return { error: ecsError('InvalidParameter', 400, `The specified parameter "${name}" is not valid.`) };
+    const index = Number(match[1]);
+    if (index < 1 || index > MAX_TAGS_PER_CALL) return { error: tooMany };
+    const entry = byIndex.get(index) ?? {};
+    if (match[2] === 'Key') entry.key = value;
+    else entry.value = value;
+    byIndex.set(index, entry);
+  }
+  if (byIndex.size === 0) return { error: tooMany };
+  const tags: TagToRemove[] = [];
+  for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
+    const entry = byIndex.get(index) ?? {};
+    if (!entry.key) {
+      return { error: ecsError('InvalidTagKey.Malformed', 400, `The specified Tag.${index}.Key is not valid.`) };
+    }
+    // An absent Tag.n.Value means "any value"; an empty one only matches an empty value.
+    tags.push(entry.value === undefined ? { key: entry.key } : { key: entry.key, value: entry.value });
+  }
+  return { tags };
+}
+
+function fail(error: EcsErrorAnswer): RemoveTagsValidation {
+  return { ok: false, error };
+}

@@ -1,0 +1,88 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EcsClient } from '../../lib/alibaba/client.ts';
+import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
+import { loadConfig, requireQueues } from '../../lib/config.ts';
+import { runEnqueue } from '../../lib/aws/enqueue.ts';
+import { loadInventory } from '../emulator/server.ts';
+import { startLocalStack } from './stack.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { prettyDestination } from '../../lib/cli/pretty.ts';
+
+export interface LocalCommandOptions {
+  readonly examplesDir: string;
+  /** Send examples/manifests/*.json to the work queue at start. */
+  readonly enqueueExamples: boolean;
+  /** Stop once the queues are idle instead of serving until Ctrl-C. */
+  readonly once: boolean;
+  readonly functionTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+/**
+ * `npm run local`: fauxqs (work queue + DLQ with redrive), the ECS emulator and a poller that invokes the
+ * real handler code like Lambda's SQS event source mapping, all on 127.0.0.1.
+ */
+export async function runLocal(
+  options: LocalCommandOptions,
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+): Promise<number> {
+  const inventory = await loadInventory(join(options.examplesDir, 'inventory.json'));
+  const logger = createLogger({
+    level: options.logLevel,
+    ...(io.stdout.isTTY && { destination: prettyDestination(io.stdout) }),
+  });
+  let handler: SqsBatchHandler | undefined;
+  const stack = await startLocalStack({
+    inventory,
+    maxQps: 50,
+    poller: {
+      functionTimeoutMs: options.functionTimeoutMs,
+      handler: (event, context) => {
+        if (!handler) throw new Error('handler not ready');
+        return handler(event, context);
+      },
+    },
+  });
+  const config = requireQueues(
+    loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: String(Math.min(5000, options.functionTimeoutMs / 4)) }),
+  );
+  const client = new EcsClient({ endpoint: stack.emulator.url, credentials: staticCredentials(stack.credentials), requestTimeoutMs: 2000 });
+  handler = makeBatchHandler({ config, sqs: stack.sqs, client, rate: new AdaptiveRateController(), logger });
+  const say = (line: string) => io.stderr.write(`${line}\n`);
+  try {
+    say(`local stack up: SQS ${stack.sqsEndpoint}, ECS emulator ${stack.emulator.url}`);
+    say(`  work queue ${stack.queueUrl}\n  dead-letter queue ${stack.dlqUrl}`);
+    say(`  enqueue from another terminal: AWS_ENDPOINT_URL_SQS=${stack.sqsEndpoint} AWS_REGION=us-east-1 \\`);
+    say(`    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local tag-cleanup enqueue <manifest.json> --queue-url ${stack.queueUrl}`);
+    if (options.enqueueExamples) {
+      const dir = join(options.examplesDir, 'manifests');
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+      const code = await runEnqueue({
+        files,
+        queueUrl: stack.queueUrl,
+        sqs: stack.sqs,
+        maxMessageBytes: config.maxMessageBytes,
+        out: say,
+        err: say,
+      });
+      if (code !== 0) return code;
+    }
+    if (options.once) {
+      await stack.poller?.runUntilIdle({ timeoutMs: 120_000 });
+      say(`queues idle after ${stack.poller?.invocations ?? 0} invocation(s)`);
+      return 0;
+    }
+    say('polling; Ctrl-C to stop');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    return 0;
+  } finally {
+    client.close();
+    await stack.close();
+  }
+}

@@ -1,0 +1,69 @@
+import { CredentialsError, messageOf } from '../core/errors.ts';
+import type { AlibabaCredentials, CredentialsSource } from '../alibaba/credentials.ts';
+
+export interface SsmCredentialsOptions {
+  /** SSM parameter names (SecureString) holding the Alibaba access key id and secret. */
+  readonly accessKeyIdParam: string;
+  readonly accessKeySecretParam: string;
+  /** The AWS Parameters and Secrets Lambda Extension's local endpoint. @default 'http://localhost:2773' */
+  readonly extensionUrl?: string;
+  /** Proves to the extension that the caller is this function. @default process.env.AWS_SESSION_TOKEN */
+  readonly sessionToken?: string;
+  /** How long fetched credentials are reused before asking again (a rotation takes effect after this). @default 300000 */
+  readonly ttlMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Alibaba credentials from SSM SecureString parameters, read through the AWS Parameters and Secrets
+ * Lambda Extension (a local HTTP cache run by AWS beside the function). This keeps secrets out of the
+ * deployment config and out of the bundle: no SSM SDK client is needed.
+ */
+export function ssmExtensionCredentials(options: SsmCredentialsOptions): CredentialsSource {
+  const now = options.now ?? Date.now;
+  const ttlMs = options.ttlMs ?? 300_000;
+  let cached: { value: AlibabaCredentials; fetchedAt: number } | undefined;
+  let inFlight: Promise<AlibabaCredentials> | undefined;
+  const fetchBoth = async (): Promise<AlibabaCredentials> => {
+    const [accessKeyId, accessKeySecret] = await Promise.all([
+      getParameter(options, options.accessKeyIdParam),
+      getParameter(options, options.accessKeySecretParam),
+    ]);
+    const value = { accessKeyId, accessKeySecret };
+    cached = { value, fetchedAt: now() };
+    return value;
+  };
+  return async () => {
+    if (cached && now() - cached.fetchedAt < ttlMs) return cached.value;
+    inFlight ??= fetchBoth().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
+
+async function getParameter(options: SsmCredentialsOptions, name: string): Promise<string> {
+  const base = options.extensionUrl ?? 'http://localhost:2773';
+  const url = `${base}/systemsmanager/parameters/get?name=${encodeURIComponent(name)}&withDecryption=true`;
+  const token = options.sessionToken ?? process.env.AWS_SESSION_TOKEN ?? '';
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { 'X-Aws-Parameters-Secrets-Token': token }, signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    throw new CredentialsError(
+      `cannot reach the Parameters and Secrets extension for SSM parameter ${name}: is the layer attached? (${messageOf(error)})`,
+      { cause: error },
+    );
+  }
+  // Never include the body in errors: on success it holds the secret.
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new CredentialsError(`SSM parameter ${name} could not be read (HTTP ${response.status}); check the name and the IAM grant`);
+  }
+  const doc = (await response.json()) as { Parameter?: { Value?: unknown } };
+  const value = doc.Parameter?.Value;
+  if (typeof value !== 'string' || value === '') {
+    throw new CredentialsError(`SSM parameter ${name} is empty or malformed`);
+  }
+  return value;
+}

@@ -1,0 +1,220 @@
+import { setMaxListeners } from 'node:events';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { CallOptions } from '../alibaba/client.ts';
+import { ApiError, type ErrorClass, classifyError } from '../core/errors.ts';
+import type { Logger } from '../logger.ts';
+import { type AdaptiveRateController, DeadlineError, StoppedError } from './rate-controller.ts';
+import { abortableSleep, type Sleep } from '../core/sleep.ts';
+
+export type { Sleep } from '../core/sleep.ts';
+
+export interface ExecutorOptions {
+  /** The shared adaptive rate limiter (one per process or Lambda container). */
+  readonly rate: AdaptiveRateController;
+  /** Calls in flight at most. A safety bound: the rate controller is the throttle. */
+  readonly concurrency: number;
+  /** Attempts per call, the first included. */
+  readonly maxAttempts: number;
+  /** Epoch ms after which no attempt starts and no retry sleeps. @default no deadline */
+  readonly deadlineAt?: number;
+  /** Per-request timeout; shortened so a request in flight ends before the deadline. @default 10000 */
+  readonly requestTimeoutMs?: number;
+  /** First backoff step after a transient error. @default 100 */
+  readonly baseDelayMs?: number;
+  /** First backoff step after throttling. @default 500 */
+  readonly throttleBaseDelayMs?: number;
+  /** Cap on any one backoff. @default 20000 */
+  readonly maxDelayMs?: number;
+  readonly sleep?: Sleep;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Why a call gave up. `exhausted` and `deadline` leave work that may be handed on. */
+export type GiveUpReason = 'permanent' | 'fatal' | 'exhausted' | 'deadline' | 'stopped';
+
+export type CallResult<T> =
+  | { readonly ok: true; readonly value: T; readonly attempts: number; readonly throttles: number }
+  | {
+      readonly ok: false;
+      readonly reason: GiveUpReason;
+      /** The last error seen; for `deadline` with no attempt made, a DeadlineError. */
+      readonly error: unknown;
+      readonly errorClass?: ErrorClass;
+      readonly attempts: number;
+      readonly throttles: number;
+    };
+
+/** Counters for the summary lines and the bench. */
+export interface ExecutorStats {
+  /** Requests sent, retries included. */
+  attempts: number;
+  retries: number;
+  throttled: number;
+}
+
+/** Log fields that identify a call; never credentials or signed parameters. */
+export type CallContext = Readonly<Record<string, string | number | undefined>>;
+
+/**
+ * Runs calls under four separate knobs: the shared rate controller, a concurrency cap, retries of
+ * throttle/transient errors only (capped exponential backoff, full jitter, `x-acs-retry-after`
+ * honoured), and a deadline. A fatal error stops every later attempt.
+ */
+export class Executor {
+  readonly stats: ExecutorStats = { attempts: 0, retries: 0, throttled: 0 };
+  readonly #options: ExecutorOptions;
+  readonly #limit: LimitFunction;
+  readonly #stop = new AbortController();
+  readonly #sleep: Sleep;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  #stopError: unknown;
+  /** Until one call has had an answer, only that call is in flight (see {@link Executor.run}). */
+  #probeSent = false;
+  #nonceRefusals = 0;
+  #probeAnswered = false;
+  readonly #probeDone: Promise<void>;
+  #openProbeGate: () => void = () => undefined;
+
+  constructor(options: ExecutorOptions) {
+    this.#options = options;
+    this.#limit = pLimit(options.concurrency);
+    this.#sleep = options.sleep ?? abortableSleep;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    // Every sleeping call listens on the stop signal; thousands may wait at once, which is expected.
+    setMaxListeners(0, this.#stop.signal);
+    this.#probeDone = new Promise((resolve) => {
+      this.#openProbeGate = resolve;
+    });
+  }
+
+  /** The error that stopped the run, if one did. */
+  get stopError(): unknown {
+    return this.#stopError;
+  }
+
+  get stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Stops every later attempt and wakes everything waiting; calls already in flight finish. */
+  stop(error: unknown): void {
+    if (this.stopped) return;
+    this.#stopError = error;
+    this.#stop.abort();
+    this.#openProbeGate();
+  }
+
+  /**
+   * The first call goes out alone: if the credentials, the signature or the clock are wrong, the API
+   * says so once instead of to a full window of concurrent calls.
+   */
+  async #passProbeGate(): Promise<void> {
+    if (this.#probeAnswered) return;
+    if (!this.#probeSent) {
+      this.#probeSent = true;
+      return;
+    }
+    await this.#probeDone;
+  }
+
+  #probeAnsweredWith(errorClass: ErrorClass | 'ok'): void {
+    if (this.#probeAnswered || errorClass === 'fatal') return;
+    this.#probeAnswered = true;
+    this.#openProbeGate();
+  }
+
+  /** Runs `attempt` until it succeeds, fails for good, runs out of attempts or hits the deadline. */
+  async run<T>(attempt: (options: CallOptions) => Promise<T>, context: CallContext = {}): Promise<CallResult<T>> {
+    const { maxAttempts, rate } = this.#options;
+    const deadlineAt = this.#options.deadlineAt ?? Number.POSITIVE_INFINITY;
+    let lastError: unknown;
+    let lastClass: ErrorClass | undefined;
+    let attempts = 0;
+    let throttles = 0;
+    const gaveUp = (reason: GiveUpReason, error: unknown, errorClass?: ErrorClass): CallResult<T> => ({
+      ok: false,
+      reason,
+      error,
+      attempts,
+      throttles,
+      ...(errorClass !== undefined && { errorClass }),
+    });
+    let sentAt: number | undefined;
+    while (attempts < maxAttempts) {
+      if (this.stopped) return gaveUp('stopped', this.#stopError, 'fatal');
+      try {
+        const value = await this.#limit(async () => {
+          await this.#passProbeGate();
+          if (this.stopped) throw new StoppedError('run stopped');
+          // Slots are handed out when due, at the rate of that moment, so a cut reaches the wire at once.
+          await rate.acquire(deadlineAt, this.#stop.signal);
+          if (this.stopped) throw new StoppedError('run stopped');
+          const timeoutMs = Math.min(this.#options.requestTimeoutMs ?? 10_000, deadlineAt - this.#now());
+          if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
+          attempts++;
+          this.stats.attempts++;
+          this.#options.logger?.debug({ ...context, attempt: attempts }, 'call.attempt');
+          sentAt = this.#now();
+          return attempt({ timeoutMs });
+        });
+        rate.onSuccess();
+        this.#probeAnsweredWith('ok');
+        return { ok: true, value, attempts, throttles };
+      } catch (error) {
+        if (error instanceof StoppedError) return gaveUp('stopped', this.#stopError, 'fatal');
+        if (error instanceof DeadlineError) {
+          this.#probeAnsweredWith('ok'); // the others must not wait on a probe that will never be sent
+          return gaveUp('deadline', lastError ?? error, lastClass);
+        }
+        let errorClass = classifyError(error);
+        // Every attempt carries a fresh random nonce, so one refusal can be a fluke (a duplicated packet),
+        // but a second one in the same run means the nonce source is broken: retrying would only burn quota.
+        if (codeOf(error) === 'SignatureNonceUsed' && this.#nonceRefusals++ > 0) errorClass = 'fatal';
+        this.#probeAnsweredWith(errorClass);
+        lastError = error;
+        lastClass = errorClass;
+        if (errorClass === 'throttle') {
+          throttles++;
+          this.stats.throttled++;
+          rate.onThrottle(error instanceof ApiError ? error.retryAfterMs : undefined, sentAt);
+        } else if (error instanceof ApiError) {
+          rate.onSuccess(); // an answer that is not a throttle still shows the quota let the call through
+        }
+        if (errorClass === 'fatal') {
+          this.stop(error);
+          return gaveUp('fatal', error, errorClass);
+        }
+        if (errorClass === 'permanent') return gaveUp('permanent', error, errorClass);
+        if (attempts >= maxAttempts) break;
+        const delayMs = this.#backoffMs(error, errorClass, attempts);
+        if (this.#now() + delayMs >= deadlineAt) return gaveUp('deadline', error, errorClass);
+        this.stats.retries++;
+        this.#options.logger?.warn(
+          { ...context, attempt: attempts, delayMs: Math.round(delayMs), code: codeOf(error), errorClass },
+          'call.retry',
+        );
+        await this.#sleep(delayMs, this.#stop.signal);
+      }
+    }
+    return gaveUp('exhausted', lastError, lastClass);
+  }
+
+  /** Full jitter over a capped exponential step; the server's retry-after wins when present. */
+  #backoffMs(error: unknown, errorClass: ErrorClass, attempt: number): number {
+    if (error instanceof ApiError && error.retryAfterMs !== undefined) return error.retryAfterMs;
+    const base =
+      errorClass === 'throttle' ? (this.#options.throttleBaseDelayMs ?? 500) : (this.#options.baseDelayMs ?? 100);
+    const cap = Math.min(this.#options.maxDelayMs ?? 20_000, base * 2 ** (attempt - 1));
+    return this.#random() * cap;
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}

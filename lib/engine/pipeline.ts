@@ -1,0 +1,168 @@
+import type { RemoveTagsClient } from '../alibaba/client.ts';
+import type { Executor } from './executor.ts';
+import type { Logger } from '../logger.ts';
+import type { Manifest, TagSpec } from '../core/manifest.ts';
+import {
+  ManifestReporter,
+  type ResourceResult,
+  type Settlement,
+  type ManifestSummary,
+  type OutcomeLine,
+  rejectionInfo,
+  toErrorInfo,
+} from '../core/outcome.ts';
+import { type Plan, type PlannedResource, type RejectedResource, planManifest } from '../core/plan.ts';
+
+export interface PipelineDeps {
+  readonly client: RemoveTagsClient;
+  /** Shared by every manifest of the run: one rate limit, one concurrency cap, one deadline. */
+  readonly executor: Executor;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** Called once per resource as soon as its result is known (progress display). */
+  readonly onResult?: (result: ResourceResult) => void;
+}
+
+/** A manifest after its calls ran. Final outcomes are logged already; `unfinished` ones are not. */
+export interface ManifestRun {
+  readonly manifest: Manifest;
+  readonly plan: Plan;
+  readonly results: readonly ResourceResult[];
+  /** Results the caller must settle (hand on, fail or defer) with {@link ManifestRun.settle}. */
+  readonly unfinished: readonly ResourceResult[];
+  /** Logs the settled outcomes of the unfinished resources, then the manifest summary. */
+  settle(decide: (result: ResourceResult) => Settlement): ManifestSummary;
+  /** Every outcome line logged so far, in the order logged. */
+  outcomes(): readonly OutcomeLine[];
+}
+
+/**
+ * The pipeline: plan the manifest, run every resource's calls through the shared executor, and log one
+ * outcome per resource as it finishes. Work left unfinished (fatal stop, attempts or time run out) is
+ * returned for the caller to settle, because only the caller knows whether it can hand the work on.
+ */
+export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promise<ManifestRun> {
+  const now = deps.now ?? Date.now;
+  const reporter = new ManifestReporter(deps.logger, manifest.manifestId, manifest.dryRun, now);
+  const plan = planManifest(manifest);
+  const finished = (result: ResourceResult): ResourceResult => {
+    if (result.status !== 'unfinished') reporter.report(result);
+    deps.onResult?.(result);
+    return result;
+  };
+
+  const rejected = plan.rejected.map((resource) => finished(rejectedResult(resource)));
+  const planned = manifest.dryRun
+    ? plan.resources.map((resource) => finished(dryRunResult(resource)))
+    : await Promise.all(plan.resources.map(async (resource) => finished(await runResource(manifest.manifestId, resource, deps, now))));
+
+  const results = [...rejected, ...planned];
+  const unfinished = results.filter((r) => r.status === 'unfinished');
+  let summary: ManifestSummary | undefined;
+  return {
+    manifest,
+    plan,
+    results,
+    unfinished,
+    settle(decide) {
+      if (summary) return summary;
+      for (const result of unfinished) reporter.report(result, decide(result));
+      summary = reporter.finish();
+      return summary;
+    },
+    outcomes: () => reporter.lines,
+  };
+}
+
+/** Runs one resource's calls in order; a permanent error ends the resource, since the rest would fail alike. */
+async function runResource(
+  manifestId: string,
+  resource: PlannedResource,
+  deps: PipelineDeps,
+  now: () => number,
+): Promise<ResourceResult> {
+  const startedAt = now();
+  const removed: TagSpec[] = [];
+  const requestIds: string[] = [];
+  let calls = 0;
+  let attempts = 0;
+  let throttles = 0;
+  const identity = {
+    key: resource.key,
+    regionId: resource.regionId,
+    resourceType: resource.resourceType,
+    resourceId: resource.resourceId,
+  };
+  for (const [index, tags] of resource.calls.entries()) {
+    const result = await deps.executor.run(
+      (options) =>
+        deps.client.removeTags(
+          { regionId: resource.regionId, resourceType: resource.resourceType, resourceId: resource.resourceId, tags },
+          options,
+        ),
+      { manifestId, resourceId: resource.resourceId, resourceType: resource.resourceType, regionId: resource.regionId },
+    );
+    if (result.attempts > 0) calls++;
+    attempts += result.attempts;
+    throttles += result.throttles;
+    if (result.ok) {
+      removed.push(...tags);
+      if (result.value.requestId) requestIds.push(result.value.requestId);
+      continue;
+    }
+    const base = { ...identity, removed, calls, attempts, throttles, requestIds, error: toErrorInfo(result.error) };
+    if (result.reason === 'permanent') {
+      return {
+        ...base,
+        status: removed.length > 0 ? 'partial' : 'failed',
+        remaining: [],
+        durationMs: now() - startedAt,
+      };
+    }
+    return {
+      ...base,
+      status: 'unfinished',
+      unfinishedReason: result.reason,
+      remaining: resource.calls.slice(index).flat(),
+      durationMs: now() - startedAt,
+    };
+  }
+  return { ...identity, status: 'removed', removed, remaining: [], calls, attempts, throttles, requestIds, durationMs: now() - startedAt };
+}
+
+function rejectedResult(resource: RejectedResource): ResourceResult {
+  return {
+    key: resource.key,
+    ...(resource.regionId !== undefined && { regionId: resource.regionId }),
+    ...(resource.resourceType !== undefined && { resourceType: resource.resourceType }),
+    ...(resource.resourceId !== undefined && { resourceId: resource.resourceId }),
+    status: 'rejected',
+    removed: [],
+    remaining: [],
+    calls: 0,
+    attempts: 0,
+    throttles: 0,
+    requestIds: [],
+    error: rejectionInfo(resource.issues),
+    issues: resource.issues,
+    durationMs: 0,
+  };
+}
+
+function dryRunResult(resource: PlannedResource): ResourceResult {
+  return {
+    key: resource.key,
+    regionId: resource.regionId,
+    resourceType: resource.resourceType,
+    resourceId: resource.resourceId,
+    status: 'planned',
+    removed: [],
+    remaining: [],
+    plannedCalls: resource.calls,
+    calls: 0,
+    attempts: 0,
+    throttles: 0,
+    requestIds: [],
+    durationMs: 0,
+  };
+}

@@ -1,0 +1,68 @@
+import type { RemoveTagsClient } from '../alibaba/client.ts';
+import { Executor, type ExecutorOptions } from './executor.ts';
+import type { Logger } from '../logger.ts';
+import type { Manifest } from '../core/manifest.ts';
+import {
+  type ManifestSummary,
+  type OutcomeLine,
+  type ResourceResult,
+  type Settlement,
+  settleWithoutQueue,
+  toErrorInfo,
+  type ErrorInfo,
+} from '../core/outcome.ts';
+import { runManifest } from './pipeline.ts';
+
+export interface RunManifestsOptions {
+  readonly client: RemoveTagsClient;
+  readonly logger: Logger;
+  readonly executor: Omit<ExecutorOptions, 'logger'>;
+  readonly settle?: (result: ResourceResult) => Settlement;
+  readonly onResult?: (result: ResourceResult) => void;
+  readonly now?: () => number;
+}
+
+/** Everything a run produced, for exit codes, reports and the demo. */
+export interface RunReport {
+  readonly outcomes: readonly OutcomeLine[];
+  readonly summaries: readonly ManifestSummary[];
+  /** Set when a fatal error (credentials, signature, clock) stopped the run. */
+  readonly fatal?: ErrorInfo;
+  readonly executor: Executor;
+}
+
+/**
+ * Runs several manifests at once through one executor (one rate limit, one concurrency cap) and settles
+ * unfinished work without a queue. The CLI and the demo use it; the Lambda handler settles differently.
+ */
+export async function runManifests(manifests: readonly Manifest[], options: RunManifestsOptions): Promise<RunReport> {
+  const executor = new Executor({ ...options.executor, logger: options.logger });
+  const runs = await Promise.all(
+    manifests.map((manifest) =>
+      runManifest(manifest, {
+        client: options.client,
+        executor,
+        logger: options.logger,
+        ...(options.now && { now: options.now }),
+        ...(options.onResult && { onResult: options.onResult }),
+      }),
+    ),
+  );
+  const summaries = runs.map((run) => run.settle(options.settle ?? settleWithoutQueue));
+  const fatal = executor.stopped ? toErrorInfo(executor.stopError) : undefined;
+  if (fatal) {
+    options.logger.error({ event: 'run.fatal', error: fatal }, 'run.fatal');
+  }
+  return {
+    outcomes: runs.flatMap((run) => run.outcomes()),
+    summaries,
+    ...(fatal && { fatal }),
+    executor,
+  };
+}
+
+/** 0 when every resource ended `removed` or `planned`, 1 otherwise (the CLI's documented contract). */
+export function exitCodeFor(report: RunReport): 0 | 1 {
+  if (report.fatal) return 1;
+  return report.outcomes.every((o) => o.outcome === 'removed' || o.outcome === 'planned') ? 0 : 1;
+}

@@ -1,0 +1,328 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AdaptiveRateController,
+  DeadlineError,
+  type RateControllerOptions,
+  StoppedError,
+} from '../../lib/engine/rate-controller.ts';
+
+/**
+ * A fake clock whose sleeps wait until `advance` moves time past them, so tests can act (throttle,
+ * abort) while a caller is asleep. `run` drives time forward until a promise settles.
+ */
+function fakeClock(startMs = 1_000_000) {
+  let nowMs = startMs;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  const flush = async () => {
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+  };
+  const clock = {
+    now: () => nowMs,
+    sleep: (ms: number, signal?: AbortSignal) =>
+      new Promise<void>((resolve) => {
+        const sleeper = { at: nowMs + ms, wake: resolve };
+        sleepers.push(sleeper);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      }),
+    /** Moves time forward by `ms`, waking sleepers in order as their time comes. */
+    async advance(ms: number): Promise<void> {
+      const until = nowMs + ms;
+      await flush();
+      for (;;) {
+        sleepers.sort((a, b) => a.at - b.at);
+        const next = sleepers[0];
+        if (!next || next.at > until) break;
+        sleepers.shift();
+        nowMs = Math.max(nowMs, next.at);
+        next.wake();
+        await flush();
+      }
+      nowMs = until;
+    },
+    /** Advances time in steps until `promise` settles (at most `limitMs`), returning its outcome. */
+    async run<T>(promise: Promise<T>, limitMs = 60_000): Promise<T> {
+      let settled = false;
+      const watched = promise.finally(() => {
+        settled = true;
+      });
+      watched.catch(() => undefined);
+      for (let waited = 0; !settled && waited < limitMs; waited += 1) await clock.advance(1);
+      return watched;
+    },
+  };
+  return clock;
+}
+
+type Clock = ReturnType<typeof fakeClock>;
+
+function controller(clock: Clock, options: RateControllerOptions = {}): AdaptiveRateController {
+  return new AdaptiveRateController({ now: clock.now, sleep: clock.sleep, ...options });
+}
+
+/** One caller that keeps the limiter busy for `ms`: it takes every slot as soon as it is due. */
+async function demand(clock: Clock, rate: AdaptiveRateController, ms: number): Promise<number> {
+  const until = clock.now() + ms;
+  let slots = 0;
+  while (clock.now() < until) {
+    await clock.run(rate.acquire());
+    slots++;
+  }
+  return slots;
+}
+
+/** `count` accepted calls spread evenly over `ms`. */
+async function accepted(clock: Clock, rate: AdaptiveRateController, count: number, ms: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await clock.advance(ms / count);
+    rate.onSuccess();
+  }
+}
+
+describe('AdaptiveRateController decrease', () => {
+  it('lowers the rate at once on a throttle', () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 100 });
+    // Act
+    rate.onThrottle();
+    // Assess
+    expect(rate.rateQps).toBe(50);
+  });
+
+  it('falls to 95% of the limit measured between two throttles', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 400 });
+    rate.onThrottle(); // blind cut: 400 -> 200
+    await accepted(clock, rate, 30, 300); // the API let 100 calls/s through meanwhile
+    // Act
+    rate.onThrottle();
+    // Assess
+    expect(rate.rateQps).toBeCloseTo(95, 5);
+    expect(rate.state().lastMaxQps).toBeCloseTo(100, 5);
+  });
+
+  it('decreases at most once per cooldown when it is not told when the request left', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 100, decreaseCooldownMs: 200 });
+    rate.onThrottle();
+    const afterFirst = rate.rateQps;
+    // Act
+    await clock.advance(100);
+    rate.onThrottle();
+    const withinCooldown = rate.rateQps;
+    await clock.advance(150);
+    rate.onThrottle();
+    // Assess
+    expect(withinCooldown).toBe(afterFirst);
+    expect(rate.rateQps).toBeLessThan(afterFirst);
+  });
+
+  it('ignores a throttle for a request sent before the last decrease', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 100 });
+    const sentBefore = clock.now();
+    await clock.advance(5);
+    rate.onThrottle(undefined, sentBefore);
+    const afterFirst = rate.rateQps;
+    await clock.advance(5);
+    // Act
+    rate.onThrottle(undefined, sentBefore);
+    const stale = rate.rateQps;
+    rate.onThrottle(undefined, clock.now());
+    // Assess
+    expect(stale).toBe(afterFirst);
+    expect(rate.rateQps).toBeLessThan(afterFirst);
+  });
+
+  it('never goes below minQps', () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 4, minQps: 1 });
+    // Act
+    for (let i = 0; i < 10; i++) rate.onThrottle(undefined, clock.now());
+    // Assess
+    expect(rate.rateQps).toBe(1);
+  });
+});
+
+describe('AdaptiveRateController growth', () => {
+  it('probes back up to the last max and then beyond it while callers wait', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { initialQps: 200 });
+    rate.onThrottle();
+    await accepted(clock, rate, 20, 250);
+    rate.onThrottle(); // measured 80 calls/s: rate 76, last max 80
+    const afterDecrease = rate.rateQps;
+    // Act
+    await demand(clock, rate, 1500);
+    const nearMax = rate.rateQps;
+    await demand(clock, rate, 2000);
+    // Assess
+    expect(afterDecrease).toBeCloseTo(76, 5);
+    expect(nearMax).toBeGreaterThanOrEqual(80 * 0.99);
+    expect(nearMax).toBeLessThan(80 * 1.05);
+    expect(rate.rateQps).toBeGreaterThan(80 * 1.2);
+  });
+
+  it('never exceeds the ceiling, however long it probes', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 50, startFraction: 0.5 });
+    // Act
+    const slots = await demand(clock, rate, 5000);
+    // Assess
+    expect(rate.rateQps).toBe(50);
+    expect(slots).toBeLessThanOrEqual(5 * 50 + 1);
+  });
+
+  it('doubles in slow start while callers wait, without a ceiling', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { initialQps: 10, slowStartDoublingMs: 250 });
+    // Act
+    await demand(clock, rate, 1000);
+    // Assess
+    expect(rate.state().slowStart).toBe(true);
+    expect(rate.state().ceilingQps).toBeUndefined();
+    expect(rate.rateQps).toBeGreaterThan(10 * 2 ** 3);
+  });
+
+  it('does not grow while idle, and picks up where it was after the break', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { initialQps: 10 });
+    await clock.run(rate.acquire());
+    const before = rate.rateQps;
+    // Act
+    await clock.advance(60_000);
+    await clock.run(rate.acquire());
+    // Assess
+    expect(rate.rateQps).toBe(before);
+  });
+
+  it('does not count an idle spell as time on the CUBIC curve', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 100 });
+    rate.onThrottle(); // 50, last max 100
+    // Act
+    await clock.advance(60_000);
+    await clock.run(rate.acquire());
+    // Assess
+    expect(rate.rateQps).toBe(50);
+  });
+});
+
+describe('AdaptiveRateController pacing', () => {
+  it('spaces slots 1/rate apart for callers that queue', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 10 });
+    const grantedAt: number[] = [];
+    // Act
+    const callers = Array.from({ length: 4 }, () => rate.acquire().then(() => grantedAt.push(clock.now())));
+    await clock.run(Promise.all(callers));
+    // Assess
+    const start = grantedAt[0] ?? 0;
+    expect(grantedAt.map((t) => t - start)).toStrictEqual([0, 100, 200, 300]);
+  });
+
+  it('slows callers already waiting when the rate drops', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 10 });
+    const grantedAt: number[] = [];
+    const callers = Array.from({ length: 3 }, () => rate.acquire().then(() => grantedAt.push(clock.now())));
+    await clock.advance(0);
+    // Act
+    rate.onThrottle(undefined, clock.now()); // 10 -> 5 calls/s while two callers wait
+    await clock.run(Promise.all(callers));
+    // Assess: 100 ms apart at the old rate; nearer 200 ms at the new one (CUBIC regrows it meanwhile)
+    const gaps = grantedAt.slice(1).map((t, i) => t - (grantedAt[i] ?? 0));
+    expect(gaps).toHaveLength(2);
+    for (const gap of gaps) expect(gap).toBeGreaterThan(150);
+  });
+
+  it('books slots ahead with reserve()', () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 20 });
+    // Act
+    const waits = [rate.reserve(), rate.reserve(), rate.reserve()];
+    // Assess
+    expect(waits).toStrictEqual([0, 50, 100]);
+  });
+});
+
+describe('AdaptiveRateController retry-after', () => {
+  it('makes reserve() wait at least the pause', () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 100 });
+    // Act
+    rate.onThrottle(2000);
+    // Assess
+    expect(rate.reserve()).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('holds acquire() until the pause is over', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 100 });
+    const pausedAt = clock.now();
+    // Act
+    rate.onThrottle(1500);
+    await clock.run(rate.acquire());
+    // Assess
+    expect(clock.now() - pausedAt).toBeGreaterThanOrEqual(1500);
+  });
+});
+
+describe('AdaptiveRateController deadline and stop', () => {
+  it('throws DeadlineError from reserve() when the slot is after the deadline, booking nothing', () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 1 });
+    rate.reserve(); // the next slot is 1 s away
+    // Act
+    const act = () => rate.reserve(clock.now() + 500);
+    // Assess
+    expect(act).toThrow(DeadlineError);
+    expect(rate.reserve()).toBe(1000);
+  });
+
+  it('rejects acquire() with DeadlineError when the slot is after the deadline', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 1 });
+    await clock.run(rate.acquire());
+    // Act
+    const result = clock.run(rate.acquire(clock.now() + 500));
+    // Assess
+    await expect(result).rejects.toBeInstanceOf(DeadlineError);
+  });
+
+  it('rejects waiting callers with StoppedError when the run stops', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const rate = controller(clock, { maxQps: 1 });
+    const stop = new AbortController();
+    await clock.run(rate.acquire());
+    const head = rate.acquire(Number.POSITIVE_INFINITY, stop.signal);
+    const queued = rate.acquire(Number.POSITIVE_INFINITY, stop.signal);
+    head.catch(() => undefined);
+    queued.catch(() => undefined);
+    await clock.advance(10);
+    // Act
+    stop.abort();
+    await clock.advance(10);
+    // Assess
+    await expect(head).rejects.toBeInstanceOf(StoppedError);
+    await expect(queued).rejects.toBeInstanceOf(StoppedError);
+    expect(rate.state().waiting).toBe(0);
+  });
+});
