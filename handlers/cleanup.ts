@@ -2,10 +2,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
 import { ssmExtensionCredentials } from '../lib/aws/ssm-credentials.ts';
-import { type BatchDeps, makeBatchHandler, type SqsBatchHandler } from '../lib/lambda/batch.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
-import { createLogger } from '../lib/logger.ts';
 import { AdaptiveRateController } from '../lib/engine/rate-controller.ts';
+import { type BatchDeps, makeBatchHandler, type SqsBatchHandler } from '../lib/lambda/batch.ts';
+import { createLogger } from '../lib/logger.ts';
 
 /** The SQS → Lambda adapter: records in, `batchItemFailures` out. All logic lives in lib/lambda/batch.ts. */
 export type CleanupHandler = SqsBatchHandler;

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
 import { runDemo } from '../dev/demo/run-demo.ts';
+import { EMULATOR_ACCESS_KEY_ID } from '../dev/emulator/defaults.ts';
+import { loadInventory, startEmulator } from '../dev/emulator/server.ts';
+import { defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
+import { runEnqueue } from '../lib/aws/enqueue.ts';
 import { positiveIntFlag, positiveNumberFlag, rateFlag, urlFlag } from '../lib/cli/options.ts';
 import { runCommand } from '../lib/cli/run-command.ts';
 import { loadConfig } from '../lib/config.ts';
-import { runEnqueue } from '../lib/aws/enqueue.ts';
-import { EMULATOR_ACCESS_KEY_ID } from '../dev/emulator/defaults.ts';
-import { loadInventory, startEmulator } from '../dev/emulator/server.ts';
 import { CleanupError, messageOf } from '../lib/core/errors.ts';
 
 const USAGE = `Usage:

@@ -96,7 +96,10 @@ const envSchema = z.object({
     .transform((raw, ctx) => {
       const level = (raw ?? 'info').trim().toLowerCase() || 'info';
       if ((LOG_LEVELS as readonly string[]).includes(level)) return level as Config['logLevel'];
-      ctx.addIssue({ code: 'custom', message: `TAG_CLEANUP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${raw}')` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `TAG_CLEANUP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got '${raw}')`,
+      });
       return z.NEVER;
     }),
   TAG_CLEANUP_QUEUE_URL: optionalUrl('TAG_CLEANUP_QUEUE_URL'),

@@ -56,7 +56,9 @@ function manifestText(): string {
 
 function validatedManifest(): Manifest {
   const resources: ResourceEntry[] = [];
-  const sharedTags = Array.from({ length: PLAN_TAGS }, (_, j) => Object.freeze({ key: `team-${j}`, value: `value-${j}` }));
+  const sharedTags = Array.from({ length: PLAN_TAGS }, (_, j) =>
+    Object.freeze({ key: `team-${j}`, value: `value-${j}` }),
+  );
   for (let i = 0; i < PLAN_RESOURCES; i++) {
     // One object per distinct tag, shared by every entry, as parseManifest returns them (it interns tags).
     const tags = sharedTags;

@@ -1,13 +1,13 @@
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { runManifests } from '../../lib/engine/run-manifests.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import { startEmulator } from '../emulator/server.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { runManifests } from '../../lib/engine/run-manifests.ts';
-import { type ClientSummary, addedLatencies } from './metrics.ts';
-import { type StrategyId, makeStrategy } from './strategies/index.ts';
-import { TimingClient, benchClock } from './timing-client.ts';
-import { type Workload, buildWorkload } from './workload.ts';
+import { addedLatencies, type ClientSummary } from './metrics.ts';
+import { makeStrategy, type StrategyId } from './strategies/index.ts';
+import { benchClock, TimingClient } from './timing-client.ts';
+import { buildWorkload, type Workload } from './workload.ts';
 
 /** The retry policy every strategy shares: the executor's, with the job's defaults. */
 export const MAX_ATTEMPTS = 6;

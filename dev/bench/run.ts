@@ -12,7 +12,7 @@ import { runPlanScenario } from './plan-scenario.ts';
 import { type BenchRun, judge, markdown, resultsTable } from './report.ts';
 import { warmUp } from './run-strategy.ts';
 import { SERVER_SCENARIOS } from './scenarios.ts';
-import { type ServerResult, runServerScenario } from './server-scenario.ts';
+import { runServerScenario, type ServerResult } from './server-scenario.ts';
 import { STRATEGY_IDS, STRATEGY_LABELS } from './strategies/index.ts';
 
 const BENCHMARKS_PATH = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));

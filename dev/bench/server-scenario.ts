@@ -7,7 +7,7 @@ import { runStrategy } from './run-strategy.ts';
 import { BURST, LIMIT_QPS, RESOURCES, type ServerScenario } from './scenarios.ts';
 import type { StrategyId } from './strategies/index.ts';
 import type { SlotApi } from './strategies/project.ts';
-import { type Workload, buildWorkload } from './workload.ts';
+import { buildWorkload, type Workload } from './workload.ts';
 
 /** One row of the table: a scenario run with one strategy. */
 export interface ServerResult {

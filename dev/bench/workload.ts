@@ -1,5 +1,5 @@
-import type { InventoryResource } from '../emulator/server.ts';
 import { type Manifest, parseManifest } from '../../lib/core/manifest.ts';
+import type { InventoryResource } from '../emulator/server.ts';
 
 /** Tags per resource in every server scenario: 12 tags make three RemoveTags calls (5, 5, 2). */
 export const TAGS_PER_RESOURCE = 12;

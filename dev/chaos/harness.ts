@@ -3,26 +3,22 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
-import { loadConfig, requireQueues } from '../../lib/config.ts';
-import type { FaultOptions } from '../emulator/server.ts';
 import { runEnqueue } from '../../lib/aws/enqueue.ts';
+import { sendMessages } from '../../lib/aws/sqs-send.ts';
+import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { messageOf } from '../../lib/core/errors.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { createLogger } from '../../lib/logger.ts';
+import type { FaultOptions } from '../emulator/server.ts';
 import { type Poller, type SqsHandler, startPoller } from '../local/poller.ts';
 import { queueDepth } from '../local/queue-depth.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
-import { sendMessages } from '../../lib/aws/sqs-send.ts';
 import { startSqsFaultProxy } from './sqs-fault-proxy.ts';
 import { type ChaosVerdict, deadLetterOf, type LogRecord, verifyRun } from './verify.ts';
 import { cutShort, type ParentMessage, type WorkerMessage } from './worker-kit.ts';

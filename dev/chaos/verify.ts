@@ -1,8 +1,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import type { EmulatorStats, InventoryFile } from '../emulator/server.ts';
+import { DLQ_ATTRIBUTES } from '../../lib/aws/sqs-send.ts';
 import { parseManifest } from '../../lib/core/manifest.ts';
 import { planManifest } from '../../lib/core/plan.ts';
-import { DLQ_ATTRIBUTES } from '../../lib/aws/sqs-send.ts';
+import type { EmulatorStats, InventoryFile } from '../emulator/server.ts';
 import {
   type ExpectedOutcome,
   expectedInventory,

@@ -1,6 +1,6 @@
+import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest.ts';
 import { mulberry32 } from '../emulator/faults.ts';
 import type { InventoryFile, InventoryResource } from '../emulator/server.ts';
-import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest.ts';
 
 /** A tag to remove, as written in a manifest. */
 export interface ChaosTag {

@@ -1,10 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { runCommand } from '../../lib/cli/run-command.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import type { FaultOptions } from '../emulator/faults.ts';
 import { type InventoryFile, loadInventory, startEmulator } from '../emulator/server.ts';
-import { runCommand } from '../../lib/cli/run-command.ts';
 
 export interface DemoOptions {
   /** Folder holding `inventory.json` and `manifests/*.json`. */
@@ -57,16 +57,24 @@ export async function runDemo(
         maxResources: 10_000,
         logLevel: options.logLevel,
       },
-      { ...io, credentials: staticCredentials({ accessKeyId: EMULATOR_ACCESS_KEY_ID, accessKeySecret: EMULATOR_ACCESS_KEY_SECRET }) },
+      {
+        ...io,
+        credentials: staticCredentials({
+          accessKeyId: EMULATOR_ACCESS_KEY_ID,
+          accessKeySecret: EMULATOR_ACCESS_KEY_SECRET,
+        }),
+      },
     );
     const touched = new Set((report?.outcomes ?? []).map((o) => `${o.regionId}/${o.resourceType}/${o.resourceId}`));
     human.write(`\nTags before → after (emulator state):\n${renderDiff(before, emulator.snapshot(), touched)}\n`);
     const stats = emulator.stats();
     human.write(
       `emulator saw ${stats.requests} request(s): ${stats.ok} ok, ${stats.resets} reset, ` +
-        `${Object.entries(stats.errorsByCode)
-          .map(([code, n]) => `${n} ${code}`)
-          .join(', ') || 'no errors'}\n` +
+        `${
+          Object.entries(stats.errorsByCode)
+            .map(([code, n]) => `${n} ${code}`)
+            .join(', ') || 'no errors'
+        }\n` +
         `\`tag-cleanup run\` would exit ${exitCode} (0 = every resource removed; the examples fail some on purpose)\n`,
     );
     return exitCode === 2 || report?.fatal ? 1 : 0;
@@ -88,7 +96,11 @@ function renderDiff(before: InventoryFile, after: InventoryFile, touched: Readon
     const key = `${r.regionId}/${r.resourceType}/${r.resourceId}`;
     if (!touched.has(key)) continue;
     const afterTags = afterByKey.get(key);
-    lines.push(`  ${r.resourceType} ${r.resourceId} (${r.regionId})`, `    before: ${fmt(r.tags)}`, `    after:  ${fmt(afterTags)}`);
+    lines.push(
+      `  ${r.resourceType} ${r.resourceId} (${r.regionId})`,
+      `    before: ${fmt(r.tags)}`,
+      `    after:  ${fmt(afterTags)}`,
+    );
   }
   return lines.join('\n');
 }

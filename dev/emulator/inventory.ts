@@ -8,7 +8,10 @@ const tagEntrySchema = z.tuple([z.string().min(1).max(128), z.string().max(128)]
 // Validated as entries and rebuilt with Object.fromEntries: z.record would assign a `__proto__` key,
 // which sets the prototype instead of adding a tag.
 const tagMapSchema = z
-  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of tags')
+  .custom<Record<string, unknown>>(
+    (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    'must be an object of tags',
+  )
   .transform((v) => Object.entries(v))
   .pipe(z.array(tagEntrySchema))
   .transform((entries): Record<string, string> => Object.fromEntries(entries));

@@ -35,7 +35,10 @@ export async function readParams(req: IncomingMessage, maxBodyBytes: number): Pr
   for (const source of sources) {
     for (const [name, value] of source) {
       if (name in params) {
-        return { ok: false, error: ecsError('InvalidParameter', 400, `The parameter "${name}" is given more than once.`) };
+        return {
+          ok: false,
+          error: ecsError('InvalidParameter', 400, `The parameter "${name}" is given more than once.`),
+        };
       }
       params[name] = value;
     }

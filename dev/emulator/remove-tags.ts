@@ -43,7 +43,9 @@ export function validateRemoveTags(
   }
   // Exact match: ECS wants the lower-case names, so `Instance` is refused.
   if (!RESOURCE_TYPE_SET.has(resourceType)) {
-    return fail(ecsError('InvalidResourceType.NotFound', 404, 'The ResourceType provided does not exist in our records.'));
+    return fail(
+      ecsError('InvalidResourceType.NotFound', 404, 'The ResourceType provided does not exist in our records.'),
+    );
   }
 
   const parsed = parseTags(params);

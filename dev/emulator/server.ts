@@ -14,11 +14,11 @@ import { type EmulatorStats, StatsRecorder } from './stats.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { type EmulatorAccount, verifyRequest } from './verify.ts';
 
-export type { EmulatorAccount } from './verify.ts';
 export type { FaultOptions } from './faults.ts';
 export type { InventoryFile, InventoryResource } from './inventory.ts';
 export { loadInventory, parseInventory } from './inventory.ts';
 export type { EmulatorStats, RemoveTagsCallRecord, SecondStats } from './stats.ts';
+export type { EmulatorAccount } from './verify.ts';
 
 /** The few pino-style methods the emulator logs with; messages are constant, details go in `fields`. */
 export interface EmulatorLogger {
@@ -114,9 +114,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       bucket = undefined;
       return;
     }
-    if (!(Number.isFinite(maxQps) && maxQps > 0)) throw new ConfigError(`maxQps must be a positive number (got ${maxQps})`);
+    if (!(Number.isFinite(maxQps) && maxQps > 0))
+      throw new ConfigError(`maxQps must be a positive number (got ${maxQps})`);
     const capacity = burst ?? options.burst ?? Math.max(1, Math.ceil(maxQps));
-    if (!(Number.isFinite(capacity) && capacity >= 1)) throw new ConfigError(`burst must be at least 1 (got ${capacity})`);
+    if (!(Number.isFinite(capacity) && capacity >= 1))
+      throw new ConfigError(`burst must be at least 1 (got ${capacity})`);
     if (bucket) bucket.reconfigure(maxQps, capacity);
     else bucket = new TokenBucket({ ratePerSecond: maxQps, capacity, now });
   };
@@ -252,7 +254,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     send(res, 200, renderSuccess(format, action, requestId), requestId);
     stats.outcome('ok', now());
-    logger.debug({ requestId, regionId, resourceType, resourceId, removed: removedKeys.length }, 'emulator removed tags');
+    logger.debug(
+      { requestId, regionId, resourceType, resourceId, removed: removedKeys.length },
+      'emulator removed tags',
+    );
   };
 
   const server = createServer((req, res) => {

@@ -117,9 +117,7 @@ export class StatsRecorder {
       hangs: this.#hangs,
       accepted: this.#accepted,
       calls: this.#calls.map((c) => ({ ...c, tags: c.tags.map((t) => ({ ...t })), removedKeys: [...c.removedKeys] })),
-      perSecond: [...this.#perSecond.values()]
-        .sort((a, b) => a.epochSecond - b.epochSecond)
-        .map((s) => ({ ...s })),
+      perSecond: [...this.#perSecond.values()].sort((a, b) => a.epochSecond - b.epochSecond).map((s) => ({ ...s })),
     };
   }
 

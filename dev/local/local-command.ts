@@ -2,14 +2,14 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
-import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
-import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { runEnqueue } from '../../lib/aws/enqueue.ts';
+import { prettyDestination } from '../../lib/cli/pretty.ts';
+import { loadConfig, requireQueues } from '../../lib/config.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { loadInventory } from '../emulator/server.ts';
 import { startLocalStack } from './stack.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
-import { prettyDestination } from '../../lib/cli/pretty.ts';
 
 export interface LocalCommandOptions {
   readonly examplesDir: string;
@@ -49,17 +49,26 @@ export async function runLocal(
   const config = requireQueues(
     loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: String(Math.min(5000, options.functionTimeoutMs / 4)) }),
   );
-  const client = new EcsClient({ endpoint: stack.emulator.url, credentials: staticCredentials(stack.credentials), requestTimeoutMs: 2000 });
+  const client = new EcsClient({
+    endpoint: stack.emulator.url,
+    credentials: staticCredentials(stack.credentials),
+    requestTimeoutMs: 2000,
+  });
   handler = makeBatchHandler({ config, sqs: stack.sqs, client, rate: new AdaptiveRateController(), logger });
   const say = (line: string) => io.stderr.write(`${line}\n`);
   try {
     say(`local stack up: SQS ${stack.sqsEndpoint}, ECS emulator ${stack.emulator.url}`);
     say(`  work queue ${stack.queueUrl}\n  dead-letter queue ${stack.dlqUrl}`);
     say(`  enqueue from another terminal: AWS_ENDPOINT_URL_SQS=${stack.sqsEndpoint} AWS_REGION=us-east-1 \\`);
-    say(`    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local tag-cleanup enqueue <manifest.json> --queue-url ${stack.queueUrl}`);
+    say(
+      `    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local tag-cleanup enqueue <manifest.json> --queue-url ${stack.queueUrl}`,
+    );
     if (options.enqueueExamples) {
       const dir = join(options.examplesDir, 'manifests');
-      const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort().map((f) => join(dir, f));
+      const files = (await readdir(dir))
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(dir, f));
       const code = await runEnqueue({
         files,
         queueUrl: stack.queueUrl,

@@ -109,7 +109,8 @@ export function startPoller(options: PollerOptions): Poller {
       new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['QueueArn'] }),
       { abortSignal: stopper.signal },
     );
-    const arn = out.Attributes?.QueueArn ?? `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop() ?? 'queue'}`;
+    const arn =
+      out.Attributes?.QueueArn ?? `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop() ?? 'queue'}`;
     const [, , , region = 'us-east-1', account = '000000000000'] = arn.split(':');
     source = { arn, region, account };
     return source;
@@ -186,7 +187,8 @@ export function startPoller(options: PollerOptions): Poller {
           const record = chunk[Number(ok.Id)];
           if (record) deleted.push(record.messageId);
         }
-        for (const bad of out.Failed ?? []) onError(new Error(`${bad.Code ?? 'DeleteFailed'}: ${bad.Message ?? ''}`), 'delete');
+        for (const bad of out.Failed ?? [])
+          onError(new Error(`${bad.Code ?? 'DeleteFailed'}: ${bad.Message ?? ''}`), 'delete');
       } catch (e) {
         onError(e, 'delete');
       }
@@ -203,7 +205,9 @@ export function startPoller(options: PollerOptions): Poller {
             QueueUrl: options.queueUrl,
             MaxNumberOfMessages: batchSize,
             WaitTimeSeconds: waitTimeSeconds,
-            ...(options.visibilityTimeoutSeconds === undefined ? {} : { VisibilityTimeout: options.visibilityTimeoutSeconds }),
+            ...(options.visibilityTimeoutSeconds === undefined
+              ? {}
+              : { VisibilityTimeout: options.visibilityTimeoutSeconds }),
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
@@ -218,7 +222,8 @@ export function startPoller(options: PollerOptions): Poller {
       }
       if (messages.length === 0) {
         // A zero-second wait returns at once; pause so an empty queue is not polled in a tight loop.
-        if (waitTimeSeconds === 0) await delay(EMPTY_RECEIVE_PAUSE_MS, undefined, { signal: stopper.signal }).catch(() => {});
+        if (waitTimeSeconds === 0)
+          await delay(EMPTY_RECEIVE_PAUSE_MS, undefined, { signal: stopper.signal }).catch(() => {});
         continue;
       }
       busy = true;
@@ -289,7 +294,10 @@ export async function waitForQueueIdle(args: {
  * nothing, null or an empty/absent `batchItemFailures` is full success; an identifier that is empty,
  * not a string, or not in the batch makes the whole batch fail.
  */
-export function judgeResponse(result: unknown, messageIds: readonly string[]): { outcome: InvokeOutcome; failedIds: string[] } {
+export function judgeResponse(
+  result: unknown,
+  messageIds: readonly string[],
+): { outcome: InvokeOutcome; failedIds: string[] } {
   if (result === undefined || result === null) return { outcome: 'success', failedIds: [] };
   if (typeof result !== 'object') return { outcome: 'invalid-response', failedIds: [...messageIds] };
   const failures: unknown = (result as { batchItemFailures?: unknown }).batchItemFailures;
@@ -298,7 +306,8 @@ export function judgeResponse(result: unknown, messageIds: readonly string[]): {
   const inBatch = new Set(messageIds);
   const failedIds: string[] = [];
   for (const item of failures) {
-    const id: unknown = typeof item === 'object' && item !== null ? (item as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    const id: unknown =
+      typeof item === 'object' && item !== null ? (item as { itemIdentifier?: unknown }).itemIdentifier : undefined;
     if (typeof id !== 'string' || id === '' || !inBatch.has(id)) {
       return { outcome: 'invalid-response', failedIds: [...messageIds] };
     }

@@ -1,14 +1,17 @@
 // Dev tooling only: the whole cloud side on 127.0.0.1 for `npm run local` and end-to-end tests.
 // Never import this from handlers/ (it pulls in fauxqs, a devDependency).
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ATTRIBUTE_HEADROOM_BYTES } from '../../lib/aws/sqs-split.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../emulator/server.ts';
 import { type Poller, type PollerOptions, startPoller } from './poller.ts';
 import { localSqsClient, startLocalSqs } from './sqs.ts';
-import { ATTRIBUTE_HEADROOM_BYTES } from '../../lib/aws/sqs-split.ts';
 
 export interface LocalStackOptions
-  extends Pick<EmulatorOptions, 'inventory' | 'accounts' | 'maxQps' | 'burst' | 'retryAfterMs' | 'faults' | 'seed' | 'logger'> {
+  extends Pick<
+    EmulatorOptions,
+    'inventory' | 'accounts' | 'maxQps' | 'burst' | 'retryAfterMs' | 'faults' | 'seed' | 'logger'
+  > {
   /** Base name of the queues; the DLQ gets `-dlq`. @default 'tag-cleanup-local-work' */
   readonly queueName?: string;
   /** Work queue visibility timeout; keep it above the function timeout. @default 60 */

@@ -176,11 +176,7 @@ export class EcsClient implements RemoveTagsClient {
 }
 
 /** Turns an HTTP answer into a RequestId or throws the ApiError it describes. */
-export function parseResponse(
-  status: number,
-  headers: http.IncomingHttpHeaders,
-  text: string,
-): { requestId: string } {
+export function parseResponse(status: number, headers: http.IncomingHttpHeaders, text: string): { requestId: string } {
   const doc = parseJsonObject(text);
   const requestId = typeof doc?.RequestId === 'string' ? doc.RequestId : undefined;
   if (status >= 200 && status < 300 && doc !== undefined && typeof doc.Code !== 'string') {

@@ -104,7 +104,9 @@ async function prepare(
       if (utf8Bytes(text) + ATTRIBUTE_HEADROOM_BYTES > args.maxMessageBytes) {
         return { problems: manifest.rejected.flatMap((r) => r.issues.map(issueLine)) };
       }
-      for (const r of manifest.rejected) for (const issue of r.issues) args.err(`${file}: warning: ${issueLine(issue)} (sent; it will be reported as rejected)`);
+      for (const r of manifest.rejected)
+        for (const issue of r.issues)
+          args.err(`${file}: warning: ${issueLine(issue)} (sent; it will be reported as rejected)`);
       return { file, bodies: [text] };
     }
     const parts = splitWireManifest(serializeManifest(manifest), args.maxMessageBytes);

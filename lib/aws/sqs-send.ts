@@ -58,7 +58,13 @@ export class SqsSendError extends CleanupError {
 }
 
 // Codes SQS uses for throttling, over the JSON and the legacy query protocol.
-const THROTTLE_CODES = new Set(['ThrottlingException', 'RequestThrottled', 'Throttling', 'KmsThrottled', 'KmsThrottlingException']);
+const THROTTLE_CODES = new Set([
+  'ThrottlingException',
+  'RequestThrottled',
+  'Throttling',
+  'KmsThrottled',
+  'KmsThrottlingException',
+]);
 // Node socket errors that mean "no answer this time", not "wrong request".
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
@@ -79,7 +85,12 @@ const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeout
  */
 export function isRetryableSqsError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const e = error as Error & { code?: unknown; $fault?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = error as Error & {
+    code?: unknown;
+    $fault?: unknown;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   if (THROTTLE_CODES.has(error.name) || TIMEOUT_NAMES.has(error.name) || e.$retryable !== undefined) return true;
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   const status = e.$metadata?.httpStatusCode;
@@ -132,7 +143,11 @@ export async function sendMessages(
     const bytes = sizes[index] ?? 0;
     // An entry larger than a whole batch would fail every batch it joined; SQS would reject it anyway.
     if (bytes > maxBatchBytes) {
-      failed.push({ index, code: 'MessageTooLong', message: `message is ${bytes} bytes; a batch may carry ${maxBatchBytes}` });
+      failed.push({
+        index,
+        code: 'MessageTooLong',
+        message: `message is ${bytes} bytes; a batch may carry ${maxBatchBytes}`,
+      });
     } else pending.push(index);
   });
 
@@ -223,7 +238,10 @@ function toEntry(index: number, message: OutgoingMessage | undefined): SendMessa
       ? {}
       : {
           MessageAttributes: Object.fromEntries(
-            attributes.map(([name, value]): [string, MessageAttributeValue] => [name, { DataType: 'String', StringValue: value }]),
+            attributes.map(([name, value]): [string, MessageAttributeValue] => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
           ),
         }),
   };
@@ -294,7 +312,9 @@ export async function sendToDlq(
   const attributes: Record<string, string> = {
     [DLQ_ATTRIBUTES.code]: attributeValue(reason.code, MAX_CODE_BYTES),
     [DLQ_ATTRIBUTES.reason]: attributeValue(reason.message, MAX_REASON_BYTES),
-    ...(reason.source === undefined ? {} : { [DLQ_ATTRIBUTES.source]: attributeValue(reason.source, MAX_SOURCE_BYTES) }),
+    ...(reason.source === undefined
+      ? {}
+      : { [DLQ_ATTRIBUTES.source]: attributeValue(reason.source, MAX_SOURCE_BYTES) }),
   };
   const result = await sendMessages(sqs, dlqUrl, [{ body: originalBody, attributes }], options);
   const sent = result.sent[0];

@@ -1,5 +1,5 @@
-import { CredentialsError, messageOf } from '../core/errors.ts';
 import type { AlibabaCredentials, CredentialsSource } from '../alibaba/credentials.ts';
+import { CredentialsError, messageOf } from '../core/errors.ts';
 
 export interface SsmCredentialsOptions {
   /** SSM parameter names (SecureString) holding the Alibaba access key id and secret. */
@@ -48,7 +48,10 @@ async function getParameter(options: SsmCredentialsOptions, name: string): Promi
   const token = options.sessionToken ?? process.env.AWS_SESSION_TOKEN ?? '';
   let response: Response;
   try {
-    response = await fetch(url, { headers: { 'X-Aws-Parameters-Secrets-Token': token }, signal: AbortSignal.timeout(5000) });
+    response = await fetch(url, {
+      headers: { 'X-Aws-Parameters-Secrets-Token': token },
+      signal: AbortSignal.timeout(5000),
+    });
   } catch (error) {
     throw new CredentialsError(
       `cannot reach the Parameters and Secrets extension for SSM parameter ${name}: is the layer attached? (${messageOf(error)})`,
@@ -58,7 +61,9 @@ async function getParameter(options: SsmCredentialsOptions, name: string): Promi
   // Never include the body in errors: on success it holds the secret.
   if (!response.ok) {
     await response.body?.cancel();
-    throw new CredentialsError(`SSM parameter ${name} could not be read (HTTP ${response.status}); check the name and the IAM grant`);
+    throw new CredentialsError(
+      `SSM parameter ${name} could not be read (HTTP ${response.status}); check the name and the IAM grant`,
+    );
   }
   const doc = (await response.json()) as { Parameter?: { Value?: unknown } };
   const value = doc.Parameter?.Value;

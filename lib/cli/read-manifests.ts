@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ManifestError, formatIssues, messageOf } from '../core/errors.ts';
+import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
 import { type Manifest, parseManifest } from '../core/manifest.ts';
 
 /** A manifest file that was read and validated. */

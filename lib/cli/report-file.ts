@@ -45,7 +45,10 @@ export function toCsv(outcomes: readonly OutcomeLine[]): string {
     o.error?.message ?? '',
     String(o.durationMs),
   ]);
-  return [CSV_COLUMNS, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n').concat('\r\n');
+  return [CSV_COLUMNS, ...rows]
+    .map((row) => row.map(csvCell).join(','))
+    .join('\r\n')
+    .concat('\r\n');
 }
 
 function csvCell(value: string): string {

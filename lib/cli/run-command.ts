@@ -1,10 +1,10 @@
 import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
 import { CredentialsError, messageOf } from '../core/errors.ts';
-import { createLogger, type Logger } from '../logger.ts';
 import { planManifest } from '../core/plan.ts';
 import { AdaptiveRateController } from '../engine/rate-controller.ts';
-import { exitCodeFor, runManifests, type RunReport } from '../engine/run-manifests.ts';
+import { exitCodeFor, type RunReport, runManifests } from '../engine/run-manifests.ts';
+import { createLogger, type Logger } from '../logger.ts';
 import { prettyDestination } from './pretty.ts';
 import { ProgressMeter } from './progress.ts';
 import { readManifests } from './read-manifests.ts';
@@ -35,7 +35,10 @@ export interface RunCommandIo {
 }
 
 /** `tag-cleanup run`: exit 0 when all removed (or planned), 1 when any resource was not, 2 for bad input. */
-export async function runCommand(options: RunCommandOptions, io: RunCommandIo): Promise<{ exitCode: number; report?: RunReport }> {
+export async function runCommand(
+  options: RunCommandOptions,
+  io: RunCommandIo,
+): Promise<{ exitCode: number; report?: RunReport }> {
   const { loaded, problems } = await readManifests(options.files, {
     maxResources: options.maxResources,
     ...(io.readStdin && { readStdin: io.readStdin }),
@@ -45,7 +48,9 @@ export async function runCommand(options: RunCommandOptions, io: RunCommandIo): 
     io.stderr.write('tag-cleanup: nothing was run because a manifest is invalid\n');
     return { exitCode: 2 };
   }
-  const manifests = loaded.map((l) => (options.dryRun && !l.manifest.dryRun ? { ...l.manifest, dryRun: true } : l.manifest));
+  const manifests = loaded.map((l) =>
+    options.dryRun && !l.manifest.dryRun ? { ...l.manifest, dryRun: true } : l.manifest,
+  );
 
   if (manifests.some((m) => !m.dryRun)) {
     try {

@@ -1,8 +1,8 @@
-import { ApiError, CleanupError, NetworkError, type ValidationIssue, formatIssues, messageOf } from './errors.ts';
 import type { GiveUpReason } from '../engine/executor.ts';
-import type { Logger } from '../logger.ts';
-import type { TagSpec } from './manifest.ts';
 import { DeadlineError } from '../engine/rate-controller.ts';
+import type { Logger } from '../logger.ts';
+import { ApiError, CleanupError, formatIssues, messageOf, NetworkError, type ValidationIssue } from './errors.ts';
+import type { TagSpec } from './manifest.ts';
 
 /** The final word on one resource of one manifest. `deferred` means handed on, not dropped. */
 export type Outcome = 'removed' | 'partial' | 'failed' | 'rejected' | 'deferred' | 'planned';

@@ -1,17 +1,17 @@
 import type { RemoveTagsClient } from '../alibaba/client.ts';
-import type { Executor } from './executor.ts';
-import type { Logger } from '../logger.ts';
 import type { Manifest, TagSpec } from '../core/manifest.ts';
 import {
   ManifestReporter,
-  type ResourceResult,
-  type Settlement,
   type ManifestSummary,
   type OutcomeLine,
+  type ResourceResult,
   rejectionInfo,
+  type Settlement,
   toErrorInfo,
 } from '../core/outcome.ts';
-import { type Plan, type PlannedResource, type RejectedResource, planManifest } from '../core/plan.ts';
+import { type Plan, type PlannedResource, planManifest, type RejectedResource } from '../core/plan.ts';
+import type { Logger } from '../logger.ts';
+import type { Executor } from './executor.ts';
 
 export interface PipelineDeps {
   readonly client: RemoveTagsClient;
@@ -54,7 +54,9 @@ export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promi
   const rejected = plan.rejected.map((resource) => finished(rejectedResult(resource)));
   const planned = manifest.dryRun
     ? plan.resources.map((resource) => finished(dryRunResult(resource)))
-    : await Promise.all(plan.resources.map(async (resource) => finished(await runResource(manifest.manifestId, resource, deps, now))));
+    : await Promise.all(
+        plan.resources.map(async (resource) => finished(await runResource(manifest.manifestId, resource, deps, now))),
+      );
 
   const results = [...rejected, ...planned];
   const unfinished = results.filter((r) => r.status === 'unfinished');
@@ -127,7 +129,17 @@ async function runResource(
       durationMs: now() - startedAt,
     };
   }
-  return { ...identity, status: 'removed', removed, remaining: [], calls, attempts, throttles, requestIds, durationMs: now() - startedAt };
+  return {
+    ...identity,
+    status: 'removed',
+    removed,
+    remaining: [],
+    calls,
+    attempts,
+    throttles,
+    requestIds,
+    durationMs: now() - startedAt,
+  };
 }
 
 function rejectedResult(resource: RejectedResource): ResourceResult {

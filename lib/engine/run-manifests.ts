@@ -1,16 +1,16 @@
 import type { RemoveTagsClient } from '../alibaba/client.ts';
-import { Executor, type ExecutorOptions } from './executor.ts';
-import type { Logger } from '../logger.ts';
 import type { Manifest } from '../core/manifest.ts';
 import {
+  type ErrorInfo,
   type ManifestSummary,
   type OutcomeLine,
   type ResourceResult,
   type Settlement,
   settleWithoutQueue,
   toErrorInfo,
-  type ErrorInfo,
 } from '../core/outcome.ts';
+import type { Logger } from '../logger.ts';
+import { Executor, type ExecutorOptions } from './executor.ts';
 import { runManifest } from './pipeline.ts';
 
 export interface RunManifestsOptions {

@@ -1,17 +1,17 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RemoveTagsClient } from '../alibaba/client.ts';
+import { sendToDlq } from '../aws/sqs-send.ts';
 import type { Config } from '../config.ts';
-import { ManifestError, formatIssues, messageOf } from '../core/errors.ts';
-import { Executor, type Sleep } from '../engine/executor.ts';
-import { type Handoff, handOff } from './handoff.ts';
-import type { Logger } from '../logger.ts';
+import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
 import { type Manifest, parseManifest } from '../core/manifest.ts';
-import { emptyMetrics, type InvocationMetrics, toEmf } from './metrics.ts';
 import { type ManifestSummary, settleWithoutQueue, toErrorInfo } from '../core/outcome.ts';
+import { Executor, type Sleep } from '../engine/executor.ts';
 import { type ManifestRun, runManifest } from '../engine/pipeline.ts';
 import type { AdaptiveRateController } from '../engine/rate-controller.ts';
-import { sendToDlq } from '../aws/sqs-send.ts';
+import type { Logger } from '../logger.ts';
+import { type Handoff, handOff } from './handoff.ts';
+import { emptyMetrics, type InvocationMetrics, toEmf } from './metrics.ts';
 
 /** What one invocation needs; built once per cold start except the executor, which is per invocation. */
 export interface BatchDeps {
@@ -155,7 +155,11 @@ async function admit(
       return 'poison';
     } catch (sendError) {
       log.error(
-        { event: 'message.poison', reason: reason.message, error: { code: 'DlqSendFailed', message: messageOf(sendError) } },
+        {
+          event: 'message.poison',
+          reason: reason.message,
+          error: { code: 'DlqSendFailed', message: messageOf(sendError) },
+        },
         'message.poison',
       );
       return 'failed';
@@ -193,7 +197,11 @@ async function settleRun(
   if (!handoff.handedOn) failures.add(record.messageId);
   if (handoff.continuationMessageIds.length > 0) {
     log.info(
-      { event: 'manifest.continued', continuationMessageIds: handoff.continuationMessageIds, resources: run.unfinished.length },
+      {
+        event: 'manifest.continued',
+        continuationMessageIds: handoff.continuationMessageIds,
+        resources: run.unfinished.length,
+      },
       'manifest.continued',
     );
   }

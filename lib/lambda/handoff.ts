@@ -1,9 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { messageOf } from '../core/errors.ts';
-import { type Manifest, type TagSpec, serializeManifest } from '../core/manifest.ts';
-import type { ErrorInfo, ResourceResult, Settlement } from '../core/outcome.ts';
 import { type SendOptions, sendMessages, sendToDlq } from '../aws/sqs-send.ts';
 import { splitWireManifest } from '../aws/sqs-split.ts';
+import { messageOf } from '../core/errors.ts';
+import { type Manifest, serializeManifest, type TagSpec } from '../core/manifest.ts';
+import type { ErrorInfo, ResourceResult, Settlement } from '../core/outcome.ts';
 
 export interface HandoffOptions {
   readonly sqs: SQSClient;
@@ -99,7 +99,9 @@ export async function handOff(
     );
     if (result.failed.length > 0) {
       const first = result.failed[0];
-      return notHandedOn(new Error(`${result.failed.length} continuation part(s) not sent: ${first?.code} ${first?.message}`));
+      return notHandedOn(
+        new Error(`${result.failed.length} continuation part(s) not sent: ${first?.code} ${first?.message}`),
+      );
     }
     const ids = result.sent.map((s) => s.messageId);
     return {
@@ -119,7 +121,11 @@ export async function handOff(
 function notHandedOn(error: unknown): Handoff {
   const info: ErrorInfo = { code: 'HandoffFailed', message: messageOf(error) };
   // The source record goes back to SQS, which redelivers all of it; the outcome says so.
-  return { handedOn: false, continuationMessageIds: [], settle: (r) => ({ outcome: 'deferred', error: r.error ?? info }) };
+  return {
+    handedOn: false,
+    continuationMessageIds: [],
+    settle: (r) => ({ outcome: 'deferred', error: r.error ?? info }),
+  };
 }
 
 function toEntry(result: ResourceResult): {

@@ -10,7 +10,15 @@ export interface InvocationMetrics {
 }
 
 export function emptyMetrics(): InvocationMetrics {
-  return { tagsRemoved: 0, calls: 0, throttled: 0, retries: 0, failedResources: 0, deferredResources: 0, poisonMessages: 0 };
+  return {
+    tagsRemoved: 0,
+    calls: 0,
+    throttled: 0,
+    retries: 0,
+    failedResources: 0,
+    deferredResources: 0,
+    poisonMessages: 0,
+  };
 }
 
 const METRIC_NAMES: Record<keyof InvocationMetrics, string> = {

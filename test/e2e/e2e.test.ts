@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EcsClient } from '../../lib/alibaba/client.ts';
-import { staticCredentials } from '../../lib/alibaba/credentials.ts';
-import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
-import { loadConfig, requireQueues } from '../../lib/config.ts';
 import type { InventoryFile } from '../../dev/emulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../dev/local/stack.ts';
-import { createLogger } from '../../lib/logger.ts';
+import { EcsClient } from '../../lib/alibaba/client.ts';
+import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
+import { createLogger } from '../../lib/logger.ts';
 
 const run = promisify(execFile);
 
@@ -32,7 +32,11 @@ const inventory: InventoryFile = {
 const removeEight = (id: string) => ({
   resourceType: 'disk',
   resourceId: id,
-  tags: [...Array.from({ length: 6 }, (_, t) => ({ key: `t${t}` })), { key: 't6', value: 'v6' }, { key: 't7', value: 'nope' }],
+  tags: [
+    ...Array.from({ length: 6 }, (_, t) => ({ key: `t${t}` })),
+    { key: 't6', value: 'v6' },
+    { key: 't7', value: 'nope' },
+  ],
 });
 
 /** Before enqueueing: the 503 manifest's first pass fails, the deadline manifest cannot finish in one go. */
@@ -84,9 +88,15 @@ beforeAll(async () => {
     },
   });
   handler = makeBatchHandler({
-    config: requireQueues(loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: '800', TAG_CLEANUP_MAX_ATTEMPTS: '2' })),
+    config: requireQueues(
+      loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: '800', TAG_CLEANUP_MAX_ATTEMPTS: '2' }),
+    ),
     sqs: stack.sqs,
-    client: new EcsClient({ endpoint: stack.emulator.url, credentials: staticCredentials(stack.credentials), requestTimeoutMs: 1000 }),
+    client: new EcsClient({
+      endpoint: stack.emulator.url,
+      credentials: staticCredentials(stack.credentials),
+      requestTimeoutMs: 1000,
+    }),
     rate: new AdaptiveRateController({ maxQps: 10 }),
     logger: createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } }),
   });
@@ -111,9 +121,13 @@ describe('end to end: CLI enqueue → SQS → poller → handler → ECS emulato
     await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"version": 2}' }));
 
     // Act: enqueue through the real CLI, end the outage after two seconds, run until idle
-    const cli = await run(process.execPath, ['--import', 'tsx', 'handlers/cli.ts', 'enqueue', ...files, '--queue-url', stack.queueUrl], {
-      env: { ...process.env, ...stack.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
-    }).catch((e: { stdout: string; stderr: string }) => {
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', 'handlers/cli.ts', 'enqueue', ...files, '--queue-url', stack.queueUrl],
+      {
+        env: { ...process.env, ...stack.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+      },
+    ).catch((e: { stdout: string; stderr: string }) => {
       throw new Error(`enqueue failed: ${e.stdout} ${e.stderr}`);
     });
     setTimeout(() => stack.emulator.setFaults({ latencyMs: 20 }), 2000);
@@ -124,7 +138,11 @@ describe('end to end: CLI enqueue → SQS → poller → handler → ECS emulato
 
     // Assess: the emulator's final tags
     for (let i = 0; i < 12; i++) {
-      expect(stack.emulator.getTags('cn-hangzhou', 'disk', `d-e2e${i}`)).toStrictEqual({ t7: 'v7', t8: 'v8', t9: 'v9' });
+      expect(stack.emulator.getTags('cn-hangzhou', 'disk', `d-e2e${i}`)).toStrictEqual({
+        t7: 'v7',
+        t8: 'v8',
+        t9: 'v9',
+      });
     }
     expect(stack.emulator.getTags('cn-hangzhou', 'image', 'm-e2e-locked')).toStrictEqual({ a: '1' });
 

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { staticCredentials } from '../../lib/alibaba/credentials.ts';
-import { runCommand, type RunCommandOptions } from '../../lib/cli/run-command.ts';
 import type { RunningEmulator } from '../../dev/emulator/server.ts';
+import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { positiveIntFlag, positiveNumberFlag, urlFlag } from '../../lib/cli/options.ts';
+import { type RunCommandOptions, runCommand } from '../../lib/cli/run-command.ts';
 import { ConfigError, CredentialsError } from '../../lib/core/errors.ts';
 import {
   captureStream,

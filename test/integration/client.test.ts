@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../dev/emulator/server.ts';
 import { EcsClient, parseResponse, type RemoveTagsRequest } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
-import type { RunningEmulator } from '../../dev/emulator/server.ts';
-import { ApiError, classifyError, CredentialsError, type ErrorClass, NetworkError } from '../../lib/core/errors.ts';
+import { ApiError, CredentialsError, classifyError, type ErrorClass, NetworkError } from '../../lib/core/errors.ts';
 import {
   EMULATOR_CREDENTIALS,
   inventory,

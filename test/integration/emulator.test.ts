@@ -1,5 +1,4 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError } from '../../lib/core/errors.ts';
 import { FaultInjector } from '../../dev/emulator/faults.ts';
 import { NonceCache } from '../../dev/emulator/nonce-cache.ts';
 import {
@@ -10,6 +9,7 @@ import {
   type RunningEmulator,
 } from '../../dev/emulator/server.ts';
 import { TokenBucket } from '../../dev/emulator/token-bucket.ts';
+import { ConfigError } from '../../lib/core/errors.ts';
 import { callEcs, EXAMPLE_INVENTORY_URL, removeTagsParams, startTestEmulator } from '../support/emulator.ts';
 
 // A fixed server clock: timestamps, nonces and flow control never depend on the wall clock.
@@ -44,9 +44,13 @@ describe('emulator RemoveTags semantics', () => {
     // Prepare
     const em = await start();
     // Act
-    const answer = await callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'owner' }]), {
-      nowMs: clockMs,
-    });
+    const answer = await callEcs(
+      em.url,
+      removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'owner' }]),
+      {
+        nowMs: clockMs,
+      },
+    );
     // Assess
     expect(answer.status).toBe(200);
     expect(answer.body).toStrictEqual({ RequestId: expect.any(String) });
@@ -92,9 +96,13 @@ describe('emulator RemoveTags semantics', () => {
     // Prepare
     const em = await start();
     // Act
-    const answer = await callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'nope' }]), {
-      nowMs: clockMs,
-    });
+    const answer = await callEcs(
+      em.url,
+      removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'nope' }]),
+      {
+        nowMs: clockMs,
+      },
+    );
     // Assess
     expect(answer.status).toBe(200);
     expect(snapshotTags(em)).toStrictEqual({ test: 'api', owner: 'alice', env: 'dev' });
@@ -243,7 +251,12 @@ describe('emulator authentication', () => {
     ['an unknown AccessKeyId', { accessKeyId: 'someone-else' }, 'InvalidAccessKeyId.NotFound', 404],
     ['a wrong secret', { accessKeySecret: 'not-the-secret' }, 'SignatureDoesNotMatch', 400],
     ['a POST signed as GET', { signAs: 'GET' as const }, 'SignatureDoesNotMatch', 400],
-    ['a body tampered after signing', { tamperBody: (b: string) => b.replace('Tag.1.Key=env', 'Tag.1.Key=test') }, 'SignatureDoesNotMatch', 400],
+    [
+      'a body tampered after signing',
+      { tamperBody: (b: string) => b.replace('Tag.1.Key=env', 'Tag.1.Key=test') },
+      'SignatureDoesNotMatch',
+      400,
+    ],
     ['a timestamp 16 minutes old', { nowMs: T0 - 16 * MINUTE }, 'InvalidTimeStamp.Expired', 400],
     ['a timestamp 16 minutes ahead', { nowMs: T0 + 16 * MINUTE }, 'InvalidTimeStamp.Expired', 400],
     ['a timestamp with milliseconds', { timestamp: '2025-03-01T10:00:00.000Z' }, 'InvalidTimeStamp.Format', 400],
@@ -328,7 +341,9 @@ describe('emulator flow control', () => {
   const tagKeys = ['build-1', 'build-2', 'build-3', 'build-4', 'build-5'];
   const fire = (em: RunningEmulator) =>
     Promise.all(
-      tagKeys.map((key) => callEcs(em.url, removeTagsParams('cn-hangzhou', 'disk', 'd-bp1scratch01', [{ key }]), { nowMs: clockMs })),
+      tagKeys.map((key) =>
+        callEcs(em.url, removeTagsParams('cn-hangzhou', 'disk', 'd-bp1scratch01', [{ key }]), { nowMs: clockMs }),
+      ),
     );
 
   it('throttles calls beyond the burst with Throttling.User and applies only the admitted one', async () => {
@@ -341,7 +356,10 @@ describe('emulator flow control', () => {
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     expect(throttled).toHaveLength(4);
     for (const a of throttled) {
-      expect(a.body).toMatchObject({ Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' });
+      expect(a.body).toMatchObject({
+        Code: 'Throttling.User',
+        Message: 'Request was denied due to user flow control.',
+      });
       expect(a.headers.get('x-acs-retry-after')).toBeNull();
     }
     const remaining = Object.keys(em.getTags('cn-hangzhou', 'disk', 'd-bp1scratch01') ?? {});
@@ -392,7 +410,9 @@ describe('emulator flow control', () => {
 
 describe('emulator fault injection', () => {
   const call = (em: RunningEmulator) =>
-    callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'nope' }]), { nowMs: clockMs }).then(
+    callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'nope' }]), {
+      nowMs: clockMs,
+    }).then(
       (a) => String(a.status),
       () => 'reset',
     );
@@ -419,9 +439,13 @@ describe('emulator fault injection', () => {
     // Prepare
     const em = await start({ faults: { applyThen500Rate: 1 } });
     // Act
-    const answer = await callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'test' }]), {
-      nowMs: clockMs,
-    });
+    const answer = await callEcs(
+      em.url,
+      removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'test' }]),
+      {
+        nowMs: clockMs,
+      },
+    );
     // Assess
     expect(answer.status).toBe(500);
     expect(answer.body).toMatchObject({ Code: 'InternalError' });
@@ -433,9 +457,13 @@ describe('emulator fault injection', () => {
     // Prepare
     const em = await start({ faults: { errorRate: 1 } });
     // Act
-    const answer = await callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'test' }]), {
-      nowMs: clockMs,
-    });
+    const answer = await callEcs(
+      em.url,
+      removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'test' }]),
+      {
+        nowMs: clockMs,
+      },
+    );
     // Assess
     expect([500, 503]).toContain(answer.status);
     expect(snapshotTags(em)).toHaveProperty('test', 'api');
@@ -516,7 +544,9 @@ describe('emulator inventory', () => {
     // Prepare
     const em = await start();
     // Act
-    await callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'test' }]), { nowMs: clockMs });
+    await callEcs(em.url, removeTagsParams('cn-shenzhen', 'snapshot', 's-946ntx4wr', [{ key: 'test' }]), {
+      nowMs: clockMs,
+    });
     // Assess
     expect(exampleInventory.resources[0]?.tags).toHaveProperty('test', 'api');
     expect(em.snapshot().resources[0]?.tags).not.toHaveProperty('test');
@@ -525,7 +555,9 @@ describe('emulator inventory', () => {
   it('keeps a tag named __proto__ as a tag, and removes it on request', async () => {
     // Prepare: JSON.parse makes `__proto__` an own key, as a real inventory file would
     const inventory = parseInventory(
-      JSON.parse('{"resources":[{"regionId":"cn-hangzhou","resourceType":"disk","resourceId":"d-p","tags":{"__proto__":"x","a":"1"}}]}'),
+      JSON.parse(
+        '{"resources":[{"regionId":"cn-hangzhou","resourceType":"disk","resourceId":"d-p","tags":{"__proto__":"x","a":"1"}}]}',
+      ),
     );
     const em = await start({ inventory });
     // Act
@@ -537,8 +569,16 @@ describe('emulator inventory', () => {
   });
 
   it.each([
-    ['a bad resource type', { resources: [{ regionId: 'cn-hangzhou', resourceType: 'vpc', resourceId: 'v-1', tags: {} }] }, 'resourceType'],
-    ['a missing tags map', { resources: [{ regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1' }] }, 'tags'],
+    [
+      'a bad resource type',
+      { resources: [{ regionId: 'cn-hangzhou', resourceType: 'vpc', resourceId: 'v-1', tags: {} }] },
+      'resourceType',
+    ],
+    [
+      'a missing tags map',
+      { resources: [{ regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1' }] },
+      'tags',
+    ],
     [
       'a duplicate resource',
       {

@@ -78,9 +78,12 @@ describe('runEnqueue', () => {
     const bigParts = parsed.filter((m) => m.manifestId === 'big');
     expect(bigParts).toHaveLength(bigLines.length);
     expect(bigParts.every((m) => m.part?.count === bigParts.length)).toBe(true);
-    expect(bigParts.flatMap((m) => m.resources).map((r) => r.resourceId).sort()).toStrictEqual(
-      (manifest('big', 120).resources as { resourceId: string }[]).map((r) => r.resourceId).sort(),
-    );
+    expect(
+      bigParts
+        .flatMap((m) => m.resources)
+        .map((r) => r.resourceId)
+        .sort(),
+    ).toStrictEqual((manifest('big', 120).resources as { resourceId: string }[]).map((r) => r.resourceId).sort());
     for (const m of received) expect(Buffer.byteLength(m.Body ?? '')).toBeLessThanOrEqual(4096);
   });
 
@@ -149,7 +152,15 @@ describe('runEnqueue', () => {
     expect(out).toHaveLength(1);
     expect(out[0]).toMatch(/^- -> \S+$/);
     expect((await fq.receiveAll(queueUrl)).map((m) => m.Body)).toStrictEqual([
-      JSON.stringify({ version: 1, manifestId: 'stdin', regionId: 'cn-hangzhou', dryRun: false, resources: [{ resourceType: 'instance', resourceId: 'i-stdin-00000', tags: [{ key: 'team-0', value: 'platform' }] }] }),
+      JSON.stringify({
+        version: 1,
+        manifestId: 'stdin',
+        regionId: 'cn-hangzhou',
+        dryRun: false,
+        resources: [
+          { resourceType: 'instance', resourceId: 'i-stdin-00000', tags: [{ key: 'team-0', value: 'platform' }] },
+        ],
+      }),
     ]);
   });
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../dev/emulator/server.ts';
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient, type EcsClientOptions } from '../../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
-import type { RunningEmulator } from '../../dev/emulator/server.ts';
 import { ApiError } from '../../lib/core/errors.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { runManifests } from '../../lib/engine/run-manifests.ts';

@@ -1,25 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EcsClient } from '../../lib/alibaba/client.ts';
-import { staticCredentials } from '../../lib/alibaba/credentials.ts';
-import type { BatchDeps } from '../../lib/lambda/batch.ts';
-import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
 import type { InventoryFile, RunningEmulator } from '../../dev/emulator/server.ts';
-import { createLogger } from '../../lib/logger.ts';
-import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { makeHandler } from '../../handlers/cleanup.ts';
-import { handOff } from '../../lib/lambda/handoff.ts';
+import { EcsClient } from '../../lib/alibaba/client.ts';
+import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { parseManifest } from '../../lib/core/manifest.ts';
 import type { ResourceResult } from '../../lib/core/outcome.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import type { BatchDeps } from '../../lib/lambda/batch.ts';
+import { handOff } from '../../lib/lambda/handoff.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { startTestEmulator } from '../support/emulator.ts';
 import { deadEndpoint, type Fauxqs, startFauxqs } from '../support/fauxqs.ts';
-import { sqsRecord as record, lambdaContext as context } from '../support/lambda.ts';
+import { lambdaContext as context, sqsRecord as record } from '../support/lambda.ts';
 
 const inventory: InventoryFile = {
   resources: [
     { regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1', tags: { a: '1', b: '2', keep: 'x' } },
-    { regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-2', tags: { a: '1', t1: '1', t2: '2', t3: '3', t4: '4', t5: '5', t6: '6' } },
+    {
+      regionId: 'cn-hangzhou',
+      resourceType: 'disk',
+      resourceId: 'd-2',
+      tags: { a: '1', t1: '1', t2: '2', t3: '3', t4: '4', t5: '5', t6: '6' },
+    },
     { regionId: 'cn-hangzhou', resourceType: 'instance', resourceId: 'i-1', tags: { env: 'dev', owner: 'bob' } },
   ],
 };
@@ -42,7 +47,13 @@ beforeEach(() => {
 });
 
 function manifestBody(resources: unknown[], extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ version: 1, manifestId: `m-${randomUUID().slice(0, 8)}`, regionId: 'cn-hangzhou', resources, ...extra });
+  return JSON.stringify({
+    version: 1,
+    manifestId: `m-${randomUUID().slice(0, 8)}`,
+    regionId: 'cn-hangzhou',
+    resources,
+    ...extra,
+  });
 }
 
 interface Setup {
@@ -52,7 +63,9 @@ interface Setup {
   readonly dlqUrl: string;
 }
 
-async function setup(options: { secret?: string; env?: Record<string, string>; queueUrl?: string } = {}): Promise<Setup> {
+async function setup(
+  options: { secret?: string; env?: Record<string, string>; queueUrl?: string } = {},
+): Promise<Setup> {
   const { queueUrl, dlqUrl } = await fauxqs.createQueuePair(`q-${randomUUID().slice(0, 8)}`);
   const lines: Record<string, unknown>[] = [];
   const config = requireQueues(
@@ -101,7 +114,9 @@ describe('cleanup handler', () => {
     // Prepare
     const { handler, lines } = await setup();
     const records = [
-      record(manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }, { key: 'b', value: '2' }] }])),
+      record(
+        manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }, { key: 'b', value: '2' }] }]),
+      ),
       record(manifestBody([{ resourceType: 'instance', resourceId: 'i-1', tags: [{ key: 'env' }] }])),
     ];
     // Act
@@ -204,12 +219,18 @@ describe('cleanup handler', () => {
   it('returns every unfinished record as a batch item failure on a fatal error, after a handful of calls', async () => {
     // Prepare
     const { handler, lines } = await setup({ secret: 'wrong-secret' });
-    const resources = Array.from({ length: 50 }, (_, i) => ({ resourceType: 'disk', resourceId: `d-x${i}`, tags: [{ key: 'a' }] }));
+    const resources = Array.from({ length: 50 }, (_, i) => ({
+      resourceType: 'disk',
+      resourceId: `d-x${i}`,
+      tags: [{ key: 'a' }],
+    }));
     const records = [record(manifestBody(resources)), record(manifestBody(resources))];
     // Act
     const response = await handler({ Records: records }, context(30_000));
     // Assess
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toStrictEqual(records.map((r) => r.messageId).sort());
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toStrictEqual(
+      records.map((r) => r.messageId).sort(),
+    );
     expect(emulator.stats().requests).toBeLessThanOrEqual(3);
     expect(emulator.stats().errorsByCode).toStrictEqual({ SignatureDoesNotMatch: emulator.stats().requests });
     const fatal = lines.filter((l) => l.event === 'invocation.fatal');
@@ -231,7 +252,10 @@ describe('cleanup handler', () => {
   it('logs one summary and one EMF metrics document per invocation', async () => {
     // Prepare
     const { handler, lines } = await setup();
-    const records = [record(manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }, { key: 'b' }] }])), record('poison')];
+    const records = [
+      record(manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }, { key: 'b' }] }])),
+      record('poison'),
+    ];
     // Act
     await handler({ Records: records }, context(30_000));
     // Assess
@@ -269,7 +293,9 @@ describe('handOff', () => {
     // Prepare: the manifest is already on its third continuation, the limit is three
     const { queueUrl, dlqUrl } = await fauxqs.createQueuePair(`h-${randomUUID().slice(0, 8)}`);
     const manifest = parseManifest(
-      manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }] }], { continuation: { attempt: 3 } }),
+      manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }] }], {
+        continuation: { attempt: 3 },
+      }),
     );
     // Act
     const result = await handOff(manifest, [unfinished(reason)], 'source-id', {

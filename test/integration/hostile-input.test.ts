@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
+import { type InventoryFile, type RunningEmulator, startEmulator } from '../../dev/emulator/server.ts';
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
-import { type InventoryFile, type RunningEmulator, startEmulator } from '../../dev/emulator/server.ts';
 import { ManifestError } from '../../lib/core/errors.ts';
-import { createLogger } from '../../lib/logger.ts';
 import { type Manifest, parseManifest } from '../../lib/core/manifest.ts';
 import { MAX_TAGS_PER_CALL, planManifest } from '../../lib/core/plan.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { type Fauxqs, startFauxqs } from '../support/fauxqs.ts';
-import { sqsRecord as record, lambdaContext as context } from '../support/lambda.ts';
+import { lambdaContext as context, sqsRecord as record } from '../support/lambda.ts';
 
 // Complements manifest.test.ts and manifest.property.test.ts: properties that run the planner on any input
 // and check rejection paths exactly, and the hostile cases end to end through the SQS handler.

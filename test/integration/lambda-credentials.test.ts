@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentCredentials } from '../../lib/alibaba/credentials.ts';
-import { ssmExtensionCredentials } from '../../lib/aws/ssm-credentials.ts';
 import { defaultProvider } from '../../lib/aws/lambda-credential-provider.ts';
+import { ssmExtensionCredentials } from '../../lib/aws/ssm-credentials.ts';
 import { CredentialsError } from '../../lib/core/errors.ts';
 
 // The AWS Parameters and Secrets Lambda Extension cannot run here; this stand-in speaks its documented
@@ -27,7 +27,9 @@ beforeAll(async () => {
       res.writeHead(400).end(`{"message":"ParameterNotFound ${name}"}`);
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ Parameter: { Name: name, Value: value } }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ Parameter: { Name: name, Value: value } }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -124,7 +124,8 @@ describe('startPoller', () => {
       waitTimeSeconds: 0,
       onInvoke,
       handler: async (event): Promise<SQSBatchResponse> => {
-        for (const r of event.Records) deliveries.push({ id: r.messageId, receiveCount: r.attributes.ApproximateReceiveCount });
+        for (const r of event.Records)
+          deliveries.push({ id: r.messageId, receiveCount: r.attributes.ApproximateReceiveCount });
         const first = deliveries.filter((d) => d.id === b).length === 1;
         return { batchItemFailures: first ? [{ itemIdentifier: b ?? '' }] : [] };
       },

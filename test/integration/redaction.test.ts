@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { staticCredentials, type AlibabaCredentials } from '../../lib/alibaba/credentials.ts';
+import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { stringToSign } from '../../lib/alibaba/sign.ts';
 import { runCommand } from '../../lib/cli/run-command.ts';
 import { createLogger, REDACT_PATHS } from '../../lib/logger.ts';
@@ -143,16 +143,14 @@ describe('secrets in the output of a full run', () => {
       const params = Object.fromEntries(new URLSearchParams(body));
       delete params.Signature;
       const message = `Specified signature is not matched with our calculation. server string to sign is:${stringToSign('POST', params)}`;
-      res
-        .writeHead(400, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            RequestId: 'R-echo',
-            HostId: 'ecs.aliyuncs.com',
-            Code: 'SignatureDoesNotMatch',
-            Message: message,
-          }),
-        );
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          RequestId: 'R-echo',
+          HostId: 'ecs.aliyuncs.com',
+          Code: 'SignatureDoesNotMatch',
+          Message: message,
+        }),
+      );
     });
     try {
       // Act

@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorLogger, InventoryFile, RunningEmulator } from '../../dev/emulator/server.ts';
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
-import type { EmulatorLogger, InventoryFile, RunningEmulator } from '../../dev/emulator/server.ts';
-import { createLogger } from '../../lib/logger.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { createLogger } from '../../lib/logger.ts';
 import { inventory, resource, startRecordingProxy, startTestEcs, tagRecord, wireManifest } from '../support/ecs.ts';
 import { type Fauxqs, startFauxqs } from '../support/fauxqs.ts';
-import { sqsRecord as record, lambdaContext as context } from '../support/lambda.ts';
+import { lambdaContext as context, sqsRecord as record } from '../support/lambda.ts';
 import { leaks } from '../support/leaks.ts';
 
 // One full run of each writer (the CLI as a child process, the SQS handler, the emulator) with errors on

@@ -66,7 +66,9 @@ describe('serverless package', () => {
     // Prepare: package exactly as `npm run package` does, offline, with no AWS credentials in sight.
     outDir = await mkdtemp(join(tmpdir(), 'tag-cleanup-sls-'));
     const env = Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE)$/.test(k)),
+      Object.entries(process.env).filter(
+        ([k]) => !/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE)$/.test(k),
+      ),
     );
     await run(join(root, 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'test', '--package', outDir], {
       cwd: root,
@@ -77,7 +79,9 @@ describe('serverless package', () => {
       Resources: Record<string, Resource>;
     };
     resources = template.Resources;
-    const role = resources.IamRoleLambdaExecution?.Properties as { Policies: { PolicyDocument: { Statement: Statement[] } }[] };
+    const role = resources.IamRoleLambdaExecution?.Properties as {
+      Policies: { PolicyDocument: { Statement: Statement[] } }[];
+    };
     statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
     const zip = await readFile(join(outDir, 'cleanup.zip'));
     zipBytes = zip.length;
@@ -97,10 +101,16 @@ describe('serverless package', () => {
     const props = fn();
     // Assess
     expect(ofType('AWS::Lambda::Function')).toHaveLength(1);
-    expect(props).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'handlers/cleanup.handler' });
+    expect(props).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'handlers/cleanup.handler',
+    });
     // The SSM reader talks to the Parameters and Secrets extension, which must match the architecture.
     expect(props.Layers).toStrictEqual([
-      expect.stringMatching(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/),
+      expect.stringMatching(
+        /^arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+      ),
     ]);
     expect((props.Environment as { Variables: Json }).Variables).toMatchObject({
       TAG_CLEANUP_QUEUE_URL: { Ref: 'WorkQueue' },
@@ -221,7 +231,9 @@ describe('serverless package', () => {
         'console.log(JSON.stringify({ handler: typeof mod.handler, attempts }));',
       ].join('\n'),
     );
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('TAG_CLEANUP_')));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('TAG_CLEANUP_')),
+    );
     // Act
     const { stdout } = await run(process.execPath, ['probe.mjs'], { cwd: dir, env, timeout: 20_000 });
     // Assess

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, type WireEntry, type WireManifest } from '../../lib/core/manifest.ts';
 import {
   attributeValue,
   clampDelaySeconds,
@@ -12,8 +11,14 @@ import {
   sendMessages,
   sendToDlq,
 } from '../../lib/aws/sqs-send.ts';
-import { ATTRIBUTE_HEADROOM_BYTES, MessageTooLargeError, splitWireManifest, utf8Bytes } from '../../lib/aws/sqs-split.ts';
-import { type Fauxqs, type FaultDecision, startFauxqs, startFaultProxy } from '../support/fauxqs.ts';
+import {
+  ATTRIBUTE_HEADROOM_BYTES,
+  MessageTooLargeError,
+  splitWireManifest,
+  utf8Bytes,
+} from '../../lib/aws/sqs-split.ts';
+import { parseManifest, type WireEntry, type WireManifest } from '../../lib/core/manifest.ts';
+import { type FaultDecision, type Fauxqs, startFaultProxy, startFauxqs } from '../support/fauxqs.ts';
 
 // ---------- factories ----------
 
@@ -73,7 +78,11 @@ describe('splitWireManifest', () => {
 
   it('gives every part the envelope, 1-based part numbers and a body within the budget', () => {
     // Prepare
-    const continuation = { attempt: 2, sourceMessageId: 'msg-9', lastError: { code: 'Throttling', message: 'slow down' } };
+    const continuation = {
+      attempt: 2,
+      sourceMessageId: 'msg-9',
+      lastError: { code: 'Throttling', message: 'slow down' },
+    };
     const wire = wireWith(ids(200), { dryRun: true, continuation });
     const maxBytes = 4096;
     // Act
@@ -82,7 +91,13 @@ describe('splitWireManifest', () => {
     expect(parts.length).toBeGreaterThan(2);
     parts.forEach((part, i) => {
       expect(bodyBytes(part)).toBeLessThanOrEqual(maxBytes - ATTRIBUTE_HEADROOM_BYTES);
-      expect(part).toMatchObject({ version: 1, manifestId: 'm-1', regionId: 'cn-hangzhou', dryRun: true, continuation });
+      expect(part).toMatchObject({
+        version: 1,
+        manifestId: 'm-1',
+        regionId: 'cn-hangzhou',
+        dryRun: true,
+        continuation,
+      });
       expect(part.part).toStrictEqual({ index: i + 1, count: parts.length });
     });
     expect(parts.flatMap((p) => p.resources)).toStrictEqual(wire.resources);
@@ -139,7 +154,10 @@ describe('splitWireManifest', () => {
   it('measures UTF-8 bytes, not UTF-16 code units', () => {
     // Prepare: 3-byte and 4-byte characters make the byte size far larger than the string length.
     const resources = Array.from({ length: 30 }, (_, i) =>
-      entry(`i-${i}`, [{ key: '所有者', value: `東京🗼${i}` }, { key: 'équipe', value: 'données' }]),
+      entry(`i-${i}`, [
+        { key: '所有者', value: `東京🗼${i}` },
+        { key: 'équipe', value: 'données' },
+      ]),
     );
     const wire = wireWith(resources);
     const json = JSON.stringify(wire);
@@ -209,9 +227,9 @@ describe('splitWireManifest', () => {
 
   it('either rejects or yields parts that fit and merge back to the input', () => {
     const text = fc.string({ unit: 'binary', maxLength: 12 });
-    const tagArb = fc.record({ key: text, value: fc.option(text, { nil: undefined }) }).map((t) =>
-      t.value === undefined ? { key: t.key } : { key: t.key, value: t.value },
-    );
+    const tagArb = fc
+      .record({ key: text, value: fc.option(text, { nil: undefined }) })
+      .map((t) => (t.value === undefined ? { key: t.key } : { key: t.key, value: t.value }));
     const resourcesArb = fc.uniqueArray(
       fc.record({ id: fc.stringMatching(/^[a-z][a-z0-9]{0,10}$/), tags: fc.array(tagArb, { maxLength: 40 }) }),
       { selector: (r) => r.id, maxLength: 40 },
@@ -287,7 +305,11 @@ describe('attributeValue', () => {
 
 describe('isRetryableSqsError', () => {
   const sdkError = (name: string, status: number | undefined, extra: Record<string, unknown> = {}) =>
-    Object.assign(new Error(name), { name, $metadata: status === undefined ? {} : { httpStatusCode: status }, ...extra });
+    Object.assign(new Error(name), {
+      name,
+      $metadata: status === undefined ? {} : { httpStatusCode: status },
+      ...extra,
+    });
 
   it.each([
     ['a 500', sdkError('InternalError', 500), true],
@@ -377,7 +399,9 @@ describe('sendMessages', () => {
     const url = await queue();
     const { waits, sleep } = noSleep();
     // Act
-    const result = await sendMessages(fq.sqs, url, [{ body: 'ok-1' }, { body: 'bad\uFFFE' }, { body: 'ok-2' }], { sleep });
+    const result = await sendMessages(fq.sqs, url, [{ body: 'ok-1' }, { body: 'bad\uFFFE' }, { body: 'ok-2' }], {
+      sleep,
+    });
     // Assess
     expect(result.sent.map((s) => s.index)).toStrictEqual([0, 2]);
     expect(result.failed).toStrictEqual([{ index: 1, code: 'InvalidMessageContents', message: expect.any(String) }]);
@@ -397,16 +421,23 @@ describe('sendMessages', () => {
         body: {
           // The SDK checks the body MD5 of every success, as it should.
           Successful: [{ Id: first?.Id, MessageId: 'first-try-id', MD5OfMessageBody: md5(first?.MessageBody ?? '') }],
-          Failed: entries.slice(1).map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
+          Failed: entries
+            .slice(1)
+            .map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'try again' })),
         },
       };
     });
     const url = await queue();
     const { waits, sleep } = noSleep();
     // Act
-    const result = await sendMessages(fq.client({ endpoint: proxy.endpoint }), url, [{ body: 'a' }, { body: 'b' }, { body: 'c' }], {
-      sleep,
-    });
+    const result = await sendMessages(
+      fq.client({ endpoint: proxy.endpoint }),
+      url,
+      [{ body: 'a' }, { body: 'b' }, { body: 'c' }],
+      {
+        sleep,
+      },
+    );
     await proxy.close();
     // Assess
     expect(result.failed).toStrictEqual([]);
@@ -419,10 +450,12 @@ describe('sendMessages', () => {
   it('retries a whole call that failed with a server error', async () => {
     // Prepare
     let calls = 0;
-    const proxy = await startFaultProxy(fq.endpoint, (action): FaultDecision =>
-      action === 'SendMessageBatch' && ++calls === 1
-        ? { kind: 'respond', status: 500, body: { __type: 'com.amazonaws.sqs#InternalError', message: 'boom' } }
-        : { kind: 'forward' },
+    const proxy = await startFaultProxy(
+      fq.endpoint,
+      (action): FaultDecision =>
+        action === 'SendMessageBatch' && ++calls === 1
+          ? { kind: 'respond', status: 500, body: { __type: 'com.amazonaws.sqs#InternalError', message: 'boom' } }
+          : { kind: 'forward' },
     );
     const url = await queue();
     const { waits, sleep } = noSleep();
@@ -437,11 +470,14 @@ describe('sendMessages', () => {
 
   it('gives up after maxAttempts with the last error and capped backoff', async () => {
     // Prepare
-    const proxy = await startFaultProxy(fq.endpoint, (): FaultDecision => ({
-      kind: 'respond',
-      status: 503,
-      body: { __type: 'com.amazonaws.sqs#ServiceUnavailable', message: 'down' },
-    }));
+    const proxy = await startFaultProxy(
+      fq.endpoint,
+      (): FaultDecision => ({
+        kind: 'respond',
+        status: 503,
+        body: { __type: 'com.amazonaws.sqs#ServiceUnavailable', message: 'down' },
+      }),
+    );
     const url = await queue();
     const { waits, sleep } = noSleep();
     // Act
@@ -535,7 +571,9 @@ describe('sendToDlq', () => {
     // Assess
     const [received] = await fq.receiveAll(dlq);
     expect(received?.Body).toBe(body);
-    expect(utf8Bytes(received?.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue ?? '')).toBeLessThanOrEqual(1024);
+    expect(utf8Bytes(received?.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue ?? '')).toBeLessThanOrEqual(
+      1024,
+    );
   });
 
   it('throws SqsSendError when the DLQ cannot take the message', async () => {

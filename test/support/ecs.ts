@@ -1,8 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EcsClient, type EcsClientOptions } from '../../lib/alibaba/client.ts';
-import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
-import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
 import {
   type EmulatorOptions,
@@ -11,10 +8,13 @@ import {
   type RunningEmulator,
   startEmulator,
 } from '../../dev/emulator/server.ts';
-import { createLogger, type Logger } from '../../lib/logger.ts';
+import { EcsClient, type EcsClientOptions } from '../../lib/alibaba/client.ts';
+import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
 import type { Manifest, ResourceType, TagSpec } from '../../lib/core/manifest.ts';
 import { parseManifest } from '../../lib/core/manifest.ts';
 import type { ExecutorOptions } from '../../lib/engine/executor.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { createLogger, type Logger } from '../../lib/logger.ts';
 
 /** The emulator's default account, as client credentials. */
 export const EMULATOR_CREDENTIALS: AlibabaCredentials = {

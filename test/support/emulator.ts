@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { canonicalQuery, formatTimestamp, percentEncode, signParams } from '../../lib/alibaba/sign.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
-import {
-  type EmulatorOptions,
-  loadInventory,
-  type RunningEmulator,
-  startEmulator,
-} from '../../dev/emulator/server.ts';
+import { type EmulatorOptions, loadInventory, type RunningEmulator, startEmulator } from '../../dev/emulator/server.ts';
+import { canonicalQuery, formatTimestamp, percentEncode, signParams } from '../../lib/alibaba/sign.ts';
 
 /** The example inventory the emulator tests and the demo share. */
 export const EXAMPLE_INVENTORY_URL = new URL('../../examples/inventory.json', import.meta.url);
@@ -30,7 +25,12 @@ export function removeTagsParams(
   resourceId: string,
   tags: readonly TestTag[],
 ): Record<string, string> {
-  const params: Record<string, string> = { Action: 'RemoveTags', RegionId: regionId, ResourceType: resourceType, ResourceId: resourceId };
+  const params: Record<string, string> = {
+    Action: 'RemoveTags',
+    RegionId: regionId,
+    ResourceType: resourceType,
+    ResourceId: resourceId,
+  };
   tags.forEach((tag, i) => {
     params[`Tag.${i + 1}.Key`] = tag.key;
     if (tag.value !== undefined) params[`Tag.${i + 1}.Value`] = tag.value;
@@ -69,7 +69,11 @@ export interface EcsAnswer {
 }
 
 /** Signs `apiParams` like an RPC client and sends them to the emulator at `url`. */
-export async function callEcs(url: string, apiParams: Record<string, string>, options: CallOptions = {}): Promise<EcsAnswer> {
+export async function callEcs(
+  url: string,
+  apiParams: Record<string, string>,
+  options: CallOptions = {},
+): Promise<EcsAnswer> {
   const method = options.method ?? 'POST';
   const params: Record<string, string> = {
     Format: options.format ?? 'JSON',

@@ -142,7 +142,10 @@ export async function startFaultProxy(
       const decision = decide(action, body);
       if (decision.kind === 'respond') {
         const text = JSON.stringify(decision.body);
-        res.writeHead(decision.status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text) });
+        res.writeHead(decision.status, {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': Buffer.byteLength(text),
+        });
         res.end(text);
         return;
       }

@@ -1,5 +1,10 @@
 import { DefaultRateLimiter } from '@smithy/util-retry';
-import type { CallOptions, RemoveTagsClient, RemoveTagsRequest, RemoveTagsResult } from '../../../lib/alibaba/client.ts';
+import type {
+  CallOptions,
+  RemoveTagsClient,
+  RemoveTagsRequest,
+  RemoveTagsResult,
+} from '../../../lib/alibaba/client.ts';
 import { ApiError, classifyError } from '../../../lib/core/errors.ts';
 
 /**
