@@ -1,9 +1,9 @@
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ManifestError, messageOf, type ValidationIssue } from '../core/errors.ts';
+import { ManifestError, MessageTooLargeError, messageOf, type ValidationIssue } from '../core/errors.ts';
 import { type ParseManifestOptions, parseManifest, serializeManifest } from '../core/manifest.ts';
 import { type SendOptions, sendMessages } from './sqs-send.ts';
-import { ATTRIBUTE_HEADROOM_BYTES, MessageTooLargeError, splitWireManifest, utf8Bytes } from './sqs-split.ts';
+import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from './sqs-split.ts';
 
 /** Exit codes of `tag-cleanup enqueue`. */
 export const ENQUEUE_EXIT = { ok: 0, notSent: 1, invalid: 2 } as const;

@@ -6,7 +6,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { CleanupError, messageOf } from '../core/errors.ts';
+import { messageOf, SqsSendError } from '../core/errors.ts';
 import { utf8Bytes } from './sqs-split.ts';
 
 /** SQS's cap on one SendMessageBatch request: all bodies and attributes together. */
@@ -43,18 +43,6 @@ export interface SendOptions {
 export interface SendResult {
   readonly sent: { index: number; messageId: string }[];
   readonly failed: { index: number; code: string; message: string }[];
-}
-
-/** A send that ended without a message id; `code` is SQS's error code or one of ours. */
-export class SqsSendError extends CleanupError {
-  override name = 'SqsSendError';
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(`${code}: ${message}`, options);
-  }
 }
 
 // Codes SQS uses for throttling, over the JSON and the legacy query protocol.

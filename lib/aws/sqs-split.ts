@@ -1,4 +1,4 @@
-import { CleanupError } from '../core/errors.ts';
+import { MessageTooLargeError } from '../core/errors.ts';
 
 /**
  * Bytes kept back from the queue's message size limit for message attributes.
@@ -7,20 +7,6 @@ import { CleanupError } from '../core/errors.ts';
  * well below this), so a body that fills the limit exactly could never be dead-lettered with its reason.
  */
 export const ATTRIBUTE_HEADROOM_BYTES = 2048;
-
-/** A manifest, or one of its parts, cannot be made to fit in one SQS message. */
-export class MessageTooLargeError extends CleanupError {
-  override name = 'MessageTooLargeError';
-  constructor(
-    /** Bytes the smallest indivisible piece needs. */
-    readonly neededBytes: number,
-    /** Bytes a message body may use (the queue limit minus the attribute headroom). */
-    readonly budgetBytes: number,
-    what: string,
-  ) {
-    super(`${what} needs ${neededBytes} bytes but a message body may use at most ${budgetBytes}`);
-  }
-}
 
 /** The shape the splitter needs: a resource list whose entries carry a tag list. Other fields are copied. */
 export interface SplittableManifest {

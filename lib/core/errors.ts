@@ -59,6 +59,53 @@ export class NetworkError extends CleanupError {
   }
 }
 
+/** Raised when a call would have to start after the run's deadline. */
+export class DeadlineError extends CleanupError {
+  override name = 'DeadlineError';
+}
+
+/** Raised to callers waiting for a send slot when the run was stopped. */
+export class StoppedError extends CleanupError {
+  override name = 'StoppedError';
+}
+
+/** An SQS send that ended without a message id; `code` is SQS's error code or one of ours. */
+export class SqsSendError extends CleanupError {
+  override name = 'SqsSendError';
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+}
+
+/** A manifest, or one of its parts, cannot be made to fit in one SQS message. */
+export class MessageTooLargeError extends CleanupError {
+  override name = 'MessageTooLargeError';
+  constructor(
+    /** Bytes the smallest indivisible piece needs. */
+    readonly neededBytes: number,
+    /** Bytes a message body may use (the queue limit minus the attribute headroom). */
+    readonly budgetBytes: number,
+    what: string,
+  ) {
+    super(`${what} needs ${neededBytes} bytes but a message body may use at most ${budgetBytes}`);
+  }
+}
+
+/** A policy file that cannot be used: every issue names its path in the file and the reason. */
+export class PolicyError extends CleanupError {
+  override name = 'PolicyError';
+  constructor(
+    readonly issues: readonly ValidationIssue[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid policy: ${formatIssues(issues)}`, options);
+  }
+}
+
 /** How the pipeline must react to a failed call. Decided once, in {@link classifyError}. */
 export type ErrorClass = 'throttle' | 'transient' | 'permanent' | 'fatal';
 

@@ -1,7 +1,14 @@
 import type { GiveUpReason } from '../engine/executor.ts';
-import { DeadlineError } from '../engine/rate-controller.ts';
 import type { Logger } from '../logger.ts';
-import { ApiError, CleanupError, formatIssues, messageOf, NetworkError, type ValidationIssue } from './errors.ts';
+import {
+  ApiError,
+  CleanupError,
+  DeadlineError,
+  formatIssues,
+  messageOf,
+  NetworkError,
+  type ValidationIssue,
+} from './errors.ts';
 import type { TagSpec } from './manifest.ts';
 
 /** The final word on one resource of one manifest. `deferred` means handed on, not dropped. */

@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CallOptions } from '../alibaba/client.ts';
-import { ApiError, classifyError, type ErrorClass } from '../core/errors.ts';
+import { ApiError, classifyError, DeadlineError, type ErrorClass, StoppedError } from '../core/errors.ts';
 import { abortableSleep, type Sleep } from '../core/sleep.ts';
 import type { Logger } from '../logger.ts';
-import { type AdaptiveRateController, DeadlineError, StoppedError } from './rate-controller.ts';
+import type { AdaptiveRateController } from './rate-controller.ts';
 
 export type { Sleep } from '../core/sleep.ts';
 

@@ -1,15 +1,5 @@
-import { CleanupError } from '../core/errors.ts';
+import { DeadlineError, StoppedError } from '../core/errors.ts';
 import { abortableSleep, type Sleep } from '../core/sleep.ts';
-
-/** Raised when a call would have to start after the run's deadline. */
-export class DeadlineError extends CleanupError {
-  override name = 'DeadlineError';
-}
-
-/** Raised to callers waiting for a send slot when the run was stopped. */
-export class StoppedError extends CleanupError {
-  override name = 'StoppedError';
-}
 
 /** Sleeps `ms`; resolves early when `signal` aborts. Injected so tests drive the controller on fake time. */
 export type RateSleep = Sleep;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../lib/cli/report-file.ts';
-import { ApiError, CredentialsError, NetworkError } from '../../lib/core/errors.ts';
+import { ApiError, CredentialsError, DeadlineError, NetworkError } from '../../lib/core/errors.ts';
 import {
   ManifestReporter,
   type OutcomeLine,
@@ -8,7 +8,6 @@ import {
   settleWithoutQueue,
   toErrorInfo,
 } from '../../lib/core/outcome.ts';
-import { DeadlineError } from '../../lib/engine/rate-controller.ts';
 import { capturingLogger } from '../support/ecs.ts';
 
 function result(overrides: Partial<ResourceResult> = {}): ResourceResult {

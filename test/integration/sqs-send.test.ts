@@ -7,16 +7,11 @@ import {
   DLQ_ATTRIBUTES,
   isRetryableSqsError,
   messageBytes,
-  SqsSendError,
   sendMessages,
   sendToDlq,
 } from '../../lib/aws/sqs-send.ts';
-import {
-  ATTRIBUTE_HEADROOM_BYTES,
-  MessageTooLargeError,
-  splitWireManifest,
-  utf8Bytes,
-} from '../../lib/aws/sqs-split.ts';
+import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from '../../lib/aws/sqs-split.ts';
+import { MessageTooLargeError, SqsSendError } from '../../lib/core/errors.ts';
 import { parseManifest, type WireEntry, type WireManifest } from '../../lib/core/manifest.ts';
 import { type FaultDecision, type Fauxqs, startFaultProxy, startFauxqs } from '../support/fauxqs.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CallOptions } from '../../lib/alibaba/client.ts';
-import { ApiError, NetworkError } from '../../lib/core/errors.ts';
+import { ApiError, DeadlineError, NetworkError } from '../../lib/core/errors.ts';
 import { Executor, type ExecutorOptions, type Sleep } from '../../lib/engine/executor.ts';
-import { AdaptiveRateController, DeadlineError } from '../../lib/engine/rate-controller.ts';
+import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 
 /** A fake clock whose sleeps advance time instantly and are recorded. */
 function fakeTime(startMs = 1_000_000) {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AdaptiveRateController,
-  DeadlineError,
-  type RateControllerOptions,
-  StoppedError,
-} from '../../lib/engine/rate-controller.ts';
+import { DeadlineError, StoppedError } from '../../lib/core/errors.ts';
+import { AdaptiveRateController, type RateControllerOptions } from '../../lib/engine/rate-controller.ts';
 
 /**
  * A fake clock whose sleeps wait until `advance` moves time past them, so tests can act (throttle,

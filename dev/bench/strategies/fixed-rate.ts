@@ -1,4 +1,5 @@
-import { AdaptiveRateController, DeadlineError, StoppedError } from '../../../lib/engine/rate-controller.ts';
+import { DeadlineError, StoppedError } from '../../../lib/core/errors.ts';
+import { AdaptiveRateController } from '../../../lib/engine/rate-controller.ts';
 
 /**
  * Stands in for the project's controller inside the executor for the peer strategies: it paces at a

@@ -1,0 +1,54 @@
+/**
+ * The ports: what the engine and the Lambda logic need from the outside world. Adapters (lib/alibaba,
+ * lib/aws) implement them; tests pass in-memory fakes with the same shapes.
+ */
+import type { ResourceType, TagSpec } from './manifest.ts';
+
+/** Reads the current time in epoch milliseconds. Injected so tests run on one fake clock. */
+export type Clock = () => number;
+
+/** Sleeps `ms`; resolves early when `signal` aborts. Injected wherever time passes, so tests use fake time. */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/** One RemoveTags call: at most five tags (the planner guarantees it). */
+export interface RemoveTagsRequest {
+  readonly regionId: string;
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  readonly tags: readonly TagSpec[];
+}
+
+export interface RemoveTagsResult {
+  readonly requestId: string;
+}
+
+/** Per-call options the executor hands to a client. */
+export interface CallOptions {
+  /** Aborts the request (deadline, fatal stop). */
+  readonly signal?: AbortSignal;
+  /** Overrides the client's per-request timeout, e.g. to end before a Lambda deadline. */
+  readonly timeoutMs?: number;
+}
+
+/** What the executor and pipeline need from an ECS client. */
+export interface RemoveTagsClient {
+  removeTags(request: RemoveTagsRequest, options?: CallOptions): Promise<RemoveTagsResult>;
+}
+
+/** One message for a queue: a body and optional string attributes. */
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly delaySeconds?: number;
+}
+
+/** Per-message results, by index into the input array; per-entry failures never throw. */
+export interface SendResult {
+  readonly sent: { index: number; messageId: string }[];
+  readonly failed: { index: number; code: string; message: string }[];
+}
+
+/** The narrow queue interface hand-off and enqueue need: send these messages to that queue. */
+export interface QueueSender {
+  send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendResult>;
+}
