@@ -1,4 +1,4 @@
-import type { Manifest } from '../../lib/core/manifest.ts';
+import type { Manifest } from '../../lib/core/manifest/types.ts';
 import { planManifest } from '../../lib/core/plan.ts';
 import type { SlotApi } from './strategies/project.ts';
 import { type AttemptRecord, callKey } from './timing-client.ts';

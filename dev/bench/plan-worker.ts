@@ -4,8 +4,9 @@
  * planManifest. Mode `parse` (for information): the same manifest as JSON text through parseManifest and
  * then planManifest, as the CLI does with a file.
  */
-import type { Manifest, ResourceEntry } from '../../lib/core/manifest.ts';
-import { parseManifest } from '../../lib/core/manifest.ts';
+
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
+import type { Manifest, ResourceEntry } from '../../lib/core/manifest/types.ts';
 import { planManifest } from '../../lib/core/plan.ts';
 
 export const PLAN_RESOURCES = 100_000;

@@ -1,4 +1,5 @@
-import { type Manifest, parseManifest } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
+import type { Manifest } from '../../lib/core/manifest/types.ts';
 import type { InventoryResource } from '../emulator/server.ts';
 
 /** Tags per resource in every server scenario: 12 tags make three RemoveTags calls (5, 5, 2). */

@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { DLQ_ATTRIBUTES } from '../../lib/aws/sqs-send.ts';
-import { parseManifest } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import { planManifest } from '../../lib/core/plan.ts';
 import type { EmulatorStats, InventoryFile } from '../emulator/server.ts';
 import {

@@ -1,4 +1,4 @@
-import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest.ts';
+import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest/types.ts';
 import { mulberry32 } from '../emulator/faults.ts';
 import type { InventoryFile, InventoryResource } from '../emulator/server.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { ConfigError, messageOf } from '../../lib/core/errors.ts';
-import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest.ts';
+import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest/types.ts';
 
 const tagEntrySchema = z.tuple([z.string().min(1).max(128), z.string().max(128)]);
 

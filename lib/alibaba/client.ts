@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { ApiError, NetworkError } from '../core/errors.ts';
-import type { ResourceType, TagSpec } from '../core/manifest.ts';
+import type { ResourceType, TagSpec } from '../core/manifest/types.ts';
 import type { AlibabaCredentials, CredentialsSource } from './credentials.ts';
 import { formatTimestamp, signParams } from './sign.ts';
 

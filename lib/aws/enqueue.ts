@@ -1,7 +1,8 @@
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ManifestError, MessageTooLargeError, messageOf, type ValidationIssue } from '../core/errors.ts';
-import { type ParseManifestOptions, parseManifest, serializeManifest } from '../core/manifest.ts';
+import { type ParseManifestOptions, parseManifest } from '../core/manifest/parse.ts';
+import { serializeManifest } from '../core/manifest/wire.ts';
 import { type SendOptions, sendMessages } from './sqs-send.ts';
 import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from './sqs-split.ts';
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
-import { type Manifest, parseManifest } from '../core/manifest.ts';
+import { parseManifest } from '../core/manifest/parse.ts';
+import type { Manifest } from '../core/manifest/types.ts';
 
 /** A manifest file that was read and validated. */
 export interface LoadedManifest {

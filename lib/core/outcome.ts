@@ -9,7 +9,7 @@ import {
   NetworkError,
   type ValidationIssue,
 } from './errors.ts';
-import type { TagSpec } from './manifest.ts';
+import type { TagSpec } from './manifest/types.ts';
 
 /** The final word on one resource of one manifest. `deferred` means handed on, not dropped. */
 export type Outcome = 'removed' | 'partial' | 'failed' | 'rejected' | 'deferred' | 'planned';

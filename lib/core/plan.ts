@@ -1,5 +1,6 @@
 import type { ValidationIssue } from './errors.ts';
-import { isValidResourceId, type Manifest, type RejectedEntry, type ResourceType, type TagSpec } from './manifest.ts';
+import { isValidResourceId } from './manifest/schema.ts';
+import type { Manifest, RejectedEntry, ResourceType, TagSpec } from './manifest/types.ts';
 
 /**
  * Pure planning: a validated manifest in, one outcome per resource and its RemoveTags calls out.

@@ -1,8 +1,8 @@
+import type { ResourceType, TagSpec } from './manifest/types.ts';
 /**
  * The ports: what the engine and the Lambda logic need from the outside world. Adapters (lib/alibaba,
  * lib/aws) implement them; tests pass in-memory fakes with the same shapes.
  */
-import type { ResourceType, TagSpec } from './manifest.ts';
 
 /** Reads the current time in epoch milliseconds. Injected so tests run on one fake clock. */
 export type Clock = () => number;

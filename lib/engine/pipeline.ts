@@ -1,5 +1,5 @@
 import type { RemoveTagsClient } from '../alibaba/client.ts';
-import type { Manifest, TagSpec } from '../core/manifest.ts';
+import type { Manifest, TagSpec } from '../core/manifest/types.ts';
 import {
   ManifestReporter,
   type ManifestSummary,

@@ -1,5 +1,5 @@
 import type { RemoveTagsClient } from '../alibaba/client.ts';
-import type { Manifest } from '../core/manifest.ts';
+import type { Manifest } from '../core/manifest/types.ts';
 import {
   type ErrorInfo,
   type ManifestSummary,

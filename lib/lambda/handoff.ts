@@ -2,7 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type SendOptions, sendMessages, sendToDlq } from '../aws/sqs-send.ts';
 import { splitWireManifest } from '../aws/sqs-split.ts';
 import { messageOf } from '../core/errors.ts';
-import { type Manifest, serializeManifest, type TagSpec } from '../core/manifest.ts';
+import type { Manifest, TagSpec } from '../core/manifest/types.ts';
+import { serializeManifest } from '../core/manifest/wire.ts';
 import type { ErrorInfo, ResourceResult, Settlement } from '../core/outcome.ts';
 
 export interface HandoffOptions {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENQUEUE_EXIT, type EnqueueArgs, runEnqueue } from '../../lib/aws/enqueue.ts';
-import { parseManifest } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import { type Fauxqs, startFauxqs } from '../support/fauxqs.ts';
 
 function manifest(id: string, resourceCount: number, tagCount = 1): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
-import { parseManifest } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import type { ResourceResult } from '../../lib/core/outcome.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import type { BatchDeps } from '../../lib/lambda/batch.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../dev/emulator/server.ts';
 import type { EcsClient } from '../../lib/alibaba/client.ts';
-import type { Manifest } from '../../lib/core/manifest.ts';
+import type { Manifest } from '../../lib/core/manifest/types.ts';
 import type { ManifestSummary, OutcomeLine } from '../../lib/core/outcome.ts';
 import { exitCodeFor, type RunReport, runManifests } from '../../lib/engine/run-manifests.ts';
 import {

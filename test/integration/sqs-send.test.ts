@@ -12,7 +12,8 @@ import {
 } from '../../lib/aws/sqs-send.ts';
 import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from '../../lib/aws/sqs-split.ts';
 import { MessageTooLargeError, SqsSendError } from '../../lib/core/errors.ts';
-import { parseManifest, type WireEntry, type WireManifest } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
+import type { WireEntry, WireManifest } from '../../lib/core/manifest/wire.ts';
 import { type FaultDecision, type Fauxqs, startFaultProxy, startFauxqs } from '../support/fauxqs.ts';
 
 // ---------- factories ----------

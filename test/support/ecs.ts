@@ -10,8 +10,8 @@ import {
 } from '../../dev/emulator/server.ts';
 import { EcsClient, type EcsClientOptions } from '../../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
-import type { Manifest, ResourceType, TagSpec } from '../../lib/core/manifest.ts';
-import { parseManifest } from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
+import type { Manifest, ResourceType, TagSpec } from '../../lib/core/manifest/types.ts';
 import type { ExecutorOptions } from '../../lib/engine/executor.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { createLogger, type Logger } from '../../lib/logger.ts';

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ManifestError, type ValidationIssue } from '../../lib/core/errors.ts';
+import { formatPath } from '../../lib/core/manifest/issues.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import {
   DEFAULT_MAX_RESOURCES,
-  formatPath,
   type Manifest,
-  parseManifest,
   RESOURCE_TYPES,
   type RejectedEntry,
-  serializeManifest,
-} from '../../lib/core/manifest.ts';
+} from '../../lib/core/manifest/types.ts';
+import { serializeManifest } from '../../lib/core/manifest/wire.ts';
 
 // Factories: a valid wire entry and manifest, overridable field by field.
 function wireEntry(overrides: Record<string, unknown> = {}): Record<string, unknown> {

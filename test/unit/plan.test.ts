@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ValidationIssue } from '../../lib/core/errors.ts';
-import {
-  type Manifest,
-  parseManifest,
-  type RejectedEntry,
-  type ResourceEntry,
-  type ResourceType,
-  type TagSpec,
-} from '../../lib/core/manifest.ts';
+import { parseManifest } from '../../lib/core/manifest/parse.ts';
+import type { Manifest, RejectedEntry, ResourceEntry, ResourceType, TagSpec } from '../../lib/core/manifest/types.ts';
 import { chunkTags, dedupeTags, MAX_TAGS_PER_CALL, planManifest } from '../../lib/core/plan.ts';
 
 // Factories: typed records, so planner tests do not depend on the parser.
