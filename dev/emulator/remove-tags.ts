@@ -1,5 +1,5 @@
+import { ECS_API_VERSION, MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
 import { RESOURCE_TYPES } from '../../lib/core/manifest/types.ts';
-import { ECS_API_VERSION, MAX_TAGS_PER_CALL } from './defaults.ts';
 import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
 import type { Inventory, TagToRemove } from './inventory.ts';
 

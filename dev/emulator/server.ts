@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KNOWN_REGIONS } from '../../lib/core/ecs-api.ts';
 import { ConfigError, messageOf } from '../../lib/core/errors.ts';
-import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, KNOWN_REGIONS, NONCE_WINDOW_MS } from './defaults.ts';
+import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, NONCE_WINDOW_MS } from './defaults.ts';
 import { type EcsErrorAnswer, ecsError } from './ecs-error.ts';
 import { type FaultDecision, FaultInjector, type FaultOptions } from './faults.ts';
 import { Inventory, type InventoryFile, parseInventory } from './inventory.ts';

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../../dev/emulator/defaults.ts';
 import { type EmulatorOptions, loadInventory, type RunningEmulator, startEmulator } from '../../dev/emulator/server.ts';
 import { canonicalQuery, formatTimestamp, percentEncode, signParams } from '../../lib/alibaba/sign.ts';
+import { ECS_API_VERSION } from '../../lib/core/ecs-api.ts';
 
 /** The example inventory the emulator tests and the demo share. */
 export const EXAMPLE_INVENTORY_URL = new URL('../../examples/inventory.json', import.meta.url);
@@ -77,7 +78,7 @@ export async function callEcs(
   const method = options.method ?? 'POST';
   const params: Record<string, string> = {
     Format: options.format ?? 'JSON',
-    Version: '2014-05-26',
+    Version: ECS_API_VERSION,
     AccessKeyId: options.accessKeyId ?? EMULATOR_ACCESS_KEY_ID,
     SignatureMethod: 'HMAC-SHA1',
     SignatureVersion: '1.0',
