@@ -1,5 +1,5 @@
-import type { CallOptions, RemoveTagsClient, RemoveTagsRequest, RemoveTagsResult } from '../../lib/alibaba/client.ts';
 import { classifyError } from '../../lib/core/errors.ts';
+import type { CallOptions, RemoveTagsClient, RemoveTagsRequest, RemoveTagsResult } from '../../lib/core/ports.ts';
 
 /** Epoch ms with sub-ms precision; comparable across the bench's processes (same machine clock). */
 export const benchClock = (): number => performance.timeOrigin + performance.now();

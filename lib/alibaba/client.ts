@@ -1,37 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { ECS_API_VERSION } from '../core/ecs-api.ts';
 import { ApiError, NetworkError } from '../core/errors.ts';
-import type { ResourceType, TagSpec } from '../core/manifest/types.ts';
+import type { CallOptions, RemoveTagsClient, RemoveTagsRequest, RemoveTagsResult } from '../core/ports.ts';
 import type { AlibabaCredentials, CredentialsSource } from './credentials.ts';
 import { formatTimestamp, signParams } from './sign.ts';
-
-/** The ECS API version RemoveTags belongs to. */
-export const ECS_API_VERSION = '2014-05-26';
-
-/** One RemoveTags call: at most five tags (the planner guarantees it). */
-export interface RemoveTagsRequest {
-  readonly regionId: string;
-  readonly resourceType: ResourceType;
-  readonly resourceId: string;
-  readonly tags: readonly TagSpec[];
-}
-
-export interface RemoveTagsResult {
-  readonly requestId: string;
-}
-
-/** What the executor and pipeline need from an ECS client; the bench wraps the same interface. */
-export interface RemoveTagsClient {
-  removeTags(request: RemoveTagsRequest, options?: CallOptions): Promise<RemoveTagsResult>;
-}
-
-export interface CallOptions {
-  /** Aborts the request (deadline, fatal stop). */
-  readonly signal?: AbortSignal;
-  /** Overrides the client's per-request timeout, e.g. to end before a Lambda deadline. */
-  readonly timeoutMs?: number;
-}
 
 export interface EcsClientOptions {
   /** Overrides `https://ecs.<RegionId>.aliyuncs.com` for every region. */

@@ -1,3 +1,4 @@
+import { MAX_TAGS_PER_CALL } from './ecs-api.ts';
 import type { ValidationIssue } from './errors.ts';
 import { isValidResourceId } from './manifest/schema.ts';
 import type { Manifest, RejectedEntry, ResourceType, TagSpec } from './manifest/types.ts';
@@ -6,9 +7,6 @@ import type { Manifest, RejectedEntry, ResourceType, TagSpec } from './manifest/
  * Pure planning: a validated manifest in, one outcome per resource and its RemoveTags calls out.
  * No I/O and no clock, so the same manifest always yields the same plan.
  */
-
-/** RemoveTags takes at most five `Tag.n` pairs per call (this product's specification). */
-export const MAX_TAGS_PER_CALL = 5;
 
 /** One resource that will be changed, with every entry that named it merged into one set of calls. */
 export interface PlannedResource {

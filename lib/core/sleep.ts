@@ -1,5 +1,4 @@
-/** Sleeps `ms`; resolves early when `signal` aborts. Injected wherever time passes, so tests use fake time. */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+import type { Sleep } from './ports.ts';
 
 /** setTimeout as a promise that resolves at once when `signal` aborts. */
 export const abortableSleep: Sleep = (ms, signal) =>

@@ -1,12 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { CallOptions } from '../alibaba/client.ts';
 import { ApiError, classifyError, DeadlineError, type ErrorClass, StoppedError } from '../core/errors.ts';
-import { abortableSleep, type Sleep } from '../core/sleep.ts';
+import type { CallOptions, Sleep } from '../core/ports.ts';
+import { abortableSleep } from '../core/sleep.ts';
 import type { Logger } from '../logger.ts';
 import type { AdaptiveRateController } from './rate-controller.ts';
-
-export type { Sleep } from '../core/sleep.ts';
 
 export interface ExecutorOptions {
   /** The shared adaptive rate limiter (one per process or Lambda container). */

@@ -1,4 +1,3 @@
-import type { RemoveTagsClient } from '../alibaba/client.ts';
 import type { Manifest, TagSpec } from '../core/manifest/types.ts';
 import {
   ManifestReporter,
@@ -10,6 +9,7 @@ import {
   toErrorInfo,
 } from '../core/outcome.ts';
 import { type Plan, type PlannedResource, planManifest, type RejectedResource } from '../core/plan.ts';
+import type { RemoveTagsClient } from '../core/ports.ts';
 import type { Logger } from '../logger.ts';
 import type { Executor } from './executor.ts';
 

@@ -1,8 +1,6 @@
 import { DeadlineError, StoppedError } from '../core/errors.ts';
-import { abortableSleep, type Sleep } from '../core/sleep.ts';
-
-/** Sleeps `ms`; resolves early when `signal` aborts. Injected so tests drive the controller on fake time. */
-export type RateSleep = Sleep;
+import type { Sleep } from '../core/ports.ts';
+import { abortableSleep } from '../core/sleep.ts';
 
 export interface RateControllerOptions {
   /** Hard ceiling in calls per second (`--max-qps`); undefined means discover the limit. */
@@ -56,7 +54,7 @@ export interface RateControllerOptions {
   readonly probeDoublingMs?: number;
   readonly now?: () => number;
   /** Used by {@link AdaptiveRateController.acquire}. @default setTimeout, cut short by the signal */
-  readonly sleep?: RateSleep;
+  readonly sleep?: Sleep;
 }
 
 /** A snapshot for logs and the bench. */
@@ -139,7 +137,7 @@ class TimeSeries {
  */
 export class AdaptiveRateController {
   readonly #now: () => number;
-  readonly #sleep: RateSleep;
+  readonly #sleep: Sleep;
   readonly #ceiling: number | undefined;
   readonly #minQps: number;
   readonly #beta: number;

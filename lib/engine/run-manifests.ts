@@ -1,4 +1,3 @@
-import type { RemoveTagsClient } from '../alibaba/client.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import {
   type ErrorInfo,
@@ -9,6 +8,7 @@ import {
   settleWithoutQueue,
   toErrorInfo,
 } from '../core/outcome.ts';
+import type { RemoveTagsClient } from '../core/ports.ts';
 import type { Logger } from '../logger.ts';
 import { Executor, type ExecutorOptions } from './executor.ts';
 import { runManifest } from './pipeline.ts';

@@ -1,18 +1,18 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { RemoveTagsClient } from '../alibaba/client.ts';
-import { sendToDlq } from '../aws/sqs-send.ts';
 import type { Config } from '../config.ts';
 import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { type ManifestSummary, settleWithoutQueue, toErrorInfo } from '../core/outcome.ts';
-import { Executor, type Sleep } from '../engine/executor.ts';
+import type { RemoveTagsClient, Sleep } from '../core/ports.ts';
+import { Executor } from '../engine/executor.ts';
 import { type ManifestRun, runManifest } from '../engine/pipeline.ts';
 import type { AdaptiveRateController } from '../engine/rate-controller.ts';
 import type { Logger } from '../logger.ts';
 import { type Handoff, handOff } from './handoff.ts';
 import { emptyMetrics, type InvocationMetrics, toEmf } from './metrics.ts';
+import { sendToDlq } from '../aws/send-to-dlq.ts';
 
 /** What one invocation needs; built once per cold start except the executor, which is per invocation. */
 export interface BatchDeps {

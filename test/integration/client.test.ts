@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../dev/emulator/server.ts';
-import { EcsClient, parseResponse, type RemoveTagsRequest } from '../../lib/alibaba/client.ts';
+import { EcsClient, parseResponse } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { ApiError, CredentialsError, classifyError, type ErrorClass, NetworkError } from '../../lib/core/errors.ts';
+import type { RemoveTagsRequest } from '../../lib/core/ports.ts';
 import {
   EMULATOR_CREDENTIALS,
   inventory,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CallOptions } from '../../lib/alibaba/client.ts';
 import { ApiError, DeadlineError, NetworkError } from '../../lib/core/errors.ts';
-import { Executor, type ExecutorOptions, type Sleep } from '../../lib/engine/executor.ts';
+import type { CallOptions, Sleep } from '../../lib/core/ports.ts';
+import { Executor, type ExecutorOptions } from '../../lib/engine/executor.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 
 /** A fake clock whose sleeps advance time instantly and are recorded. */

@@ -1,11 +1,6 @@
 import { DefaultRateLimiter } from '@smithy/util-retry';
-import type {
-  CallOptions,
-  RemoveTagsClient,
-  RemoveTagsRequest,
-  RemoveTagsResult,
-} from '../../../lib/alibaba/client.ts';
 import { ApiError, classifyError } from '../../../lib/core/errors.ts';
+import type { CallOptions, RemoveTagsClient, RemoveTagsRequest, RemoveTagsResult } from '../../../lib/core/ports.ts';
 
 /**
  * The AWS SDK's adaptive-retry limiter around the same signed client, used the way the SDK's

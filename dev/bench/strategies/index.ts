@@ -1,4 +1,4 @@
-import type { RemoveTagsClient } from '../../../lib/alibaba/client.ts';
+import type { RemoveTagsClient } from '../../../lib/core/ports.ts';
 import type { AdaptiveRateController } from '../../../lib/engine/rate-controller.ts';
 import { AwsSdkLimitedClient } from './aws-sdk.ts';
 import { FixedRate } from './fixed-rate.ts';
