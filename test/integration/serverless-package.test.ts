@@ -96,20 +96,20 @@ describe('serverless package', () => {
   const fn = () => (ofType('AWS::Lambda::Function')[0]?.[1] ?? expect.unreachable()).Properties;
   const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
-  it('deploys one arm64 function on nodejs22.x with the SSM extension and the queue and SSM settings in its environment', () => {
+  it('deploys one arm64 function on nodejs24.x with the SSM extension and the queue and SSM settings in its environment', () => {
     // Act
     const props = fn();
     // Assess
     expect(ofType('AWS::Lambda::Function')).toHaveLength(1);
     expect(props).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'handlers/cleanup.handler',
     });
-    // The SSM reader talks to the Parameters and Secrets extension, which must match the architecture.
+    // The SSM reader talks to the Parameters and Secrets extension, which must match the architecture and region.
     expect(props.Layers).toStrictEqual([
       expect.stringMatching(
-        /^arn:aws:lambda:[a-z0-9-]+:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+        /^arn:aws:lambda:us-east-1:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
       ),
     ]);
     expect((props.Environment as { Variables: Json }).Variables).toMatchObject({
@@ -151,6 +151,25 @@ describe('serverless package', () => {
     expect(redrive.deadLetterTargetArn).toStrictEqual(getAtt('DeadLetterQueue'));
     expect(redrive.maxReceiveCount as number).toBeGreaterThanOrEqual(5);
     expect(resources.DeadLetterQueue?.Properties.MessageRetentionPeriod).toBe(1209600);
+  });
+
+  it('keeps the DLQ when the stack is deleted or the queue replaced, and work messages for less time than the DLQ', () => {
+    // Act
+    const dlq = resources.DeadLetterQueue as Resource & { DeletionPolicy?: string; UpdateReplacePolicy?: string };
+    const workRetention = resources.WorkQueue?.Properties.MessageRetentionPeriod as number;
+    // Assess
+    expect(dlq.DeletionPolicy).toBe('Retain');
+    expect(dlq.UpdateReplacePolicy).toBe('Retain');
+    expect(workRetention).toBeGreaterThan(0);
+    expect(workRetention).toBeLessThan(dlq.Properties.MessageRetentionPeriod as number);
+  });
+
+  it('builds the alarm actions at package time: none without a topic, and no CloudFormation condition', () => {
+    // Act
+    const alarm = ofType('AWS::CloudWatch::Alarm')[0]?.[1].Properties;
+    // Assess
+    expect(alarm?.AlarmActions).toStrictEqual([]);
+    expect(JSON.stringify(resources)).not.toContain('Fn::If');
   });
 
   it('alarms as soon as the DLQ holds a message', () => {
@@ -239,5 +258,86 @@ describe('serverless package', () => {
     // Assess
     expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toStrictEqual({ handler: 'function', attempts: [] });
     expect((await readdir(join(dir, 'handlers'))).filter((f) => f.endsWith('.mjs'))).toStrictEqual(['cleanup.mjs']);
+  });
+});
+
+/** Resolves serverless.yml as `serverless print` does: every package-time parameter, without bundling. */
+async function printConfig(...args: string[]): Promise<Json> {
+  const { stdout } = await run(
+    join(root, 'node_modules', '.bin', 'serverless'),
+    ['print', '--format', 'json', ...args],
+    {
+      cwd: root,
+      timeout: 60_000,
+    },
+  );
+  return JSON.parse(stdout) as Json;
+}
+
+/** The error text of a `serverless print` that must fail. */
+async function printError(...args: string[]): Promise<string> {
+  try {
+    await printConfig(...args);
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string };
+    return `${failed.stdout ?? ''}${failed.stderr ?? ''}`;
+  }
+  return expect.unreachable('serverless print succeeded');
+}
+
+describe('package-time parameters', () => {
+  const layersOf = (config: Json) => (config.functions as { cleanup: { layers: string[] } }).cleanup.layers;
+
+  it.each([
+    [
+      'eu-west-1',
+      /^arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+    ],
+    [
+      'ap-southeast-1',
+      /^arn:aws:lambda:ap-southeast-1:044395824272:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+    ],
+  ])('uses the extension layer published in %s', async (region, expected) => {
+    // Act
+    const config = await printConfig('--region', region);
+    // Assess
+    expect(layersOf(config)).toStrictEqual([expect.stringMatching(expected)]);
+  });
+
+  it('refuses to package for a region with no known layer unless the ARN is given', async () => {
+    // Act
+    const refused = await printError('--region', 'us-iso-east-1');
+    const given = await printConfig(
+      '--region',
+      'us-iso-east-1',
+      '--param=paramsSecretsExtensionLayerArn=arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1',
+    );
+    // Assess
+    expect(refused).toContain('no Parameters and Secrets extension layer is known for region us-iso-east-1');
+    expect(layersOf(given)).toStrictEqual(['arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1']);
+  });
+
+  it('notifies the alarm topic passed at deploy time', async () => {
+    // Act
+    const config = await printConfig('--param=alarmTopicArn=arn:aws:sns:us-east-1:123456789012:ops');
+    const alarm = (config.resources as { Resources: Record<string, Resource> }).Resources.DeadLetterQueueAlarm;
+    // Assess
+    expect(alarm?.Properties.AlarmActions).toStrictEqual(['arn:aws:sns:us-east-1:123456789012:ops']);
+  });
+
+  it.each(['4', '901'])('refuses a function timeout of %s seconds', async (seconds) => {
+    // Act
+    const refused = await printError(`--param=functionTimeoutSeconds=${seconds}`);
+    // Assess
+    expect(refused).toContain(`functionTimeoutSeconds must be a whole number from 5 to 900 (got '${seconds}')`);
+  });
+
+  it('derives the visibility timeout from the function timeout', async () => {
+    // Act
+    const config = await printConfig('--param=functionTimeoutSeconds=5');
+    const queue = (config.resources as { Resources: Record<string, Resource> }).Resources.WorkQueue;
+    // Assess
+    expect((config.provider as Json).timeout).toBe(5);
+    expect(queue?.Properties.VisibilityTimeout).toBe(30);
   });
 });
