@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { DLQ_ATTRIBUTES } from '../../lib/aws/sqs-send.ts';
+import { DLQ_ATTRIBUTES } from '../../lib/aws/send-to-dlq.ts';
 import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import { planManifest } from '../../lib/core/plan.ts';
 import type { EmulatorStats, InventoryFile } from '../emulator/server.ts';

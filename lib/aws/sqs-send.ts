@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
@@ -6,7 +5,10 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { messageOf, SqsSendError } from '../core/errors.ts';
+import { type BackoffPolicy, backoffDelayMs } from '../core/backoff.ts';
+import { messageOf } from '../core/errors.ts';
+import type { OutgoingMessage, QueueSender, SendResult, Sleep } from '../core/ports.ts';
+import { abortableSleep } from '../core/sleep.ts';
 import { utf8Bytes } from './sqs-split.ts';
 
 /** SQS's cap on one SendMessageBatch request: all bodies and attributes together. */
@@ -16,14 +18,7 @@ export const SQS_MAX_BATCH_ENTRIES = 10;
 /** SQS's cap on a message's DelaySeconds (15 minutes). */
 export const SQS_MAX_DELAY_SECONDS = 900;
 
-/** A message to send; attributes travel as String message attributes. */
-export interface OutgoingMessage {
-  readonly body: string;
-  /** Clamped to 0..900 and rounded down, per SQS. */
-  readonly delaySeconds?: number;
-  readonly attributes?: Readonly<Record<string, string>>;
-}
-
+/** Retry and batching knobs of {@link sendMessages}. */
 export interface SendOptions {
   /** Tries per message, the first included. @default 5 */
   readonly maxAttempts?: number;
@@ -34,15 +29,9 @@ export interface SendOptions {
   /** Cap on one retry delay. @default 5000 */
   readonly maxDelayMs?: number;
   /** Waits between retry rounds; inject a fake in tests. @default setTimeout-based */
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: Sleep;
   /** Jitter source in [0, 1). @default Math.random */
   readonly random?: () => number;
-}
-
-/** Per-message results, by index into the input array; per-entry failures never throw. */
-export interface SendResult {
-  readonly sent: { index: number; messageId: string }[];
-  readonly failed: { index: number; code: string; message: string }[];
 }
 
 // Codes SQS uses for throttling, over the JSON and the legacy query protocol.
@@ -100,6 +89,31 @@ export function clampDelaySeconds(seconds: number): number {
   return Math.min(SQS_MAX_DELAY_SECONDS, Math.floor(seconds));
 }
 
+/** The {@link QueueSender} port over a real SQS client: {@link sendMessages} with fixed options. */
+export class SqsQueueSender implements QueueSender {
+  readonly #sqs: SQSClient;
+  readonly #options: SendOptions;
+
+  constructor(sqs: SQSClient, options: SendOptions = {}) {
+    this.#sqs = sqs;
+    this.#options = options;
+  }
+
+  send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendResult> {
+    return sendMessages(this.#sqs, queueUrl, messages, this.#options);
+  }
+}
+
+type Reason = { code: string; message: string };
+
+/** What one {@link sendMessages} call has learnt so far, by index into its input. */
+interface Tally {
+  readonly sent: SendResult['sent'];
+  readonly failed: SendResult['failed'];
+  /** Why each still-pending message failed last, reported if attempts run out. */
+  readonly lastError: Map<number, Reason>;
+}
+
 /**
  * Sends messages with SendMessageBatch (at most 10 entries and `maxBatchBytes` per call). Retries only what
  * failed: entries SQS reports as not the sender's fault, and whole calls that failed for a retryable reason,
@@ -115,87 +129,108 @@ export async function sendMessages(
 ): Promise<SendResult> {
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const maxBatchBytes = options.maxBatchBytes ?? SQS_MAX_BATCH_BYTES;
-  const baseDelayMs = options.baseDelayMs ?? 100;
-  const maxDelayMs = options.maxDelayMs ?? 5000;
-  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  // Half fixed, half jitter: spreads retries without ever retrying at once.
+  const backoff: BackoffPolicy = {
+    baseDelayMs: options.baseDelayMs ?? 100,
+    maxDelayMs: options.maxDelayMs ?? 5000,
+    jitterShare: 0.5,
+  };
+  const sleep = options.sleep ?? abortableSleep;
   const random = options.random ?? Math.random;
 
-  const sent: SendResult['sent'] = [];
-  const failed: SendResult['failed'] = [];
+  const tally: Tally = { sent: [], failed: [], lastError: new Map() };
   const sizes = messages.map(messageBytes);
-  // Why each still-pending message failed last, reported if attempts run out.
-  const lastError = new Map<number, { code: string; message: string }>();
-
-  let pending: number[] = [];
-  messages.forEach((_, index) => {
-    const bytes = sizes[index] ?? 0;
-    // An entry larger than a whole batch would fail every batch it joined; SQS would reject it anyway.
-    if (bytes > maxBatchBytes) {
-      failed.push({
-        index,
-        code: 'MessageTooLong',
-        message: `message is ${bytes} bytes; a batch may carry ${maxBatchBytes}`,
-      });
-    } else pending.push(index);
-  });
-
+  let pending = admitBySize(sizes, maxBatchBytes, tally);
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt += 1) {
-    if (attempt > 1) {
-      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 2));
-      // Half fixed, half jitter: spreads retries without ever retrying at once.
-      await sleep(ceiling / 2 + (random() * ceiling) / 2);
-    }
+    if (attempt > 1) await sleep(backoffDelayMs(attempt - 1, backoff, random));
     const retry: number[] = [];
     for (const batch of batches(pending, sizes, maxBatchBytes)) {
-      const entries: SendMessageBatchRequestEntry[] = batch.map((index) => toEntry(index, messages[index]));
-      let response: SendMessageBatchCommandOutput;
-      try {
-        response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-      } catch (error) {
-        const reason = { code: errorCode(error), message: messageOf(error) };
-        if (isRetryableSqsError(error)) {
-          for (const index of batch) lastError.set(index, reason);
-          retry.push(...batch);
-        } else {
-          for (const index of batch) failed.push({ index, ...reason });
-        }
-        continue;
-      }
-      const answered = new Set<number>();
-      for (const ok of response.Successful ?? []) {
-        const index = Number(ok.Id);
-        if (!batch.includes(index) || ok.MessageId === undefined) continue;
-        answered.add(index);
-        sent.push({ index, messageId: ok.MessageId });
-      }
-      for (const bad of response.Failed ?? []) {
-        const index = Number(bad.Id);
-        if (!batch.includes(index) || answered.has(index)) continue;
-        answered.add(index);
-        const reason = { code: bad.Code ?? 'UnknownError', message: bad.Message ?? 'no message' };
-        if (bad.SenderFault === true) failed.push({ index, ...reason });
-        else {
-          lastError.set(index, reason);
-          retry.push(index);
-        }
-      }
-      // SQS answers every entry; one it did not mention cannot be assumed sent.
-      for (const index of batch) {
-        if (answered.has(index)) continue;
-        lastError.set(index, { code: 'MissingBatchResult', message: 'SQS did not report on this entry' });
-        retry.push(index);
-      }
+      retry.push(...(await sendBatch(sqs, queueUrl, messages, batch, tally)));
     }
     pending = retry;
   }
 
   for (const index of pending) {
-    const reason = lastError.get(index) ?? { code: 'UnknownError', message: 'not sent' };
-    failed.push({ index, code: reason.code, message: `${reason.message} (gave up after ${maxAttempts} attempts)` });
+    const reason = tally.lastError.get(index) ?? { code: 'UnknownError', message: 'not sent' };
+    tally.failed.push({
+      index,
+      code: reason.code,
+      message: `${reason.message} (gave up after ${maxAttempts} attempts)`,
+    });
   }
-  sent.sort((a, b) => a.index - b.index);
-  failed.sort((a, b) => a.index - b.index);
-  return { sent, failed };
+  tally.sent.sort((a, b) => a.index - b.index);
+  tally.failed.sort((a, b) => a.index - b.index);
+  return { sent: tally.sent, failed: tally.failed };
+}
+
+/** The indices worth sending; an entry larger than a whole batch fails at once, as SQS would refuse it. */
+function admitBySize(sizes: readonly number[], maxBatchBytes: number, tally: Tally): number[] {
+  const pending: number[] = [];
+  sizes.forEach((bytes, index) => {
+    if (bytes <= maxBatchBytes) pending.push(index);
+    else {
+      tally.failed.push({
+        index,
+        code: 'MessageTooLong',
+        message: `message is ${bytes} bytes; a batch may carry ${maxBatchBytes}`,
+      });
+    }
+  });
+  return pending;
+}
+
+/** Sends one SendMessageBatch call and records its answers; returns the indices worth another try. */
+async function sendBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly OutgoingMessage[],
+  batch: readonly number[],
+  tally: Tally,
+): Promise<number[]> {
+  const entries = batch.map((index) => toEntry(index, messages[index]));
+  let response: SendMessageBatchCommandOutput;
+  try {
+    response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+  } catch (error) {
+    const reason = { code: errorCode(error), message: messageOf(error) };
+    if (!isRetryableSqsError(error)) {
+      for (const index of batch) tally.failed.push({ index, ...reason });
+      return [];
+    }
+    for (const index of batch) tally.lastError.set(index, reason);
+    return [...batch];
+  }
+  return recordAnswers(response, batch, tally);
+}
+
+/** Records SQS's per-entry answers to one batch; returns the indices worth another try. */
+function recordAnswers(response: SendMessageBatchCommandOutput, batch: readonly number[], tally: Tally): number[] {
+  const retry: number[] = [];
+  const answered = new Set<number>();
+  for (const ok of response.Successful ?? []) {
+    const index = Number(ok.Id);
+    if (!batch.includes(index) || ok.MessageId === undefined) continue;
+    answered.add(index);
+    tally.sent.push({ index, messageId: ok.MessageId });
+  }
+  for (const bad of response.Failed ?? []) {
+    const index = Number(bad.Id);
+    if (!batch.includes(index) || answered.has(index)) continue;
+    answered.add(index);
+    const reason = { code: bad.Code ?? 'UnknownError', message: bad.Message ?? 'no message' };
+    if (bad.SenderFault === true) tally.failed.push({ index, ...reason });
+    else {
+      tally.lastError.set(index, reason);
+      retry.push(index);
+    }
+  }
+  // SQS answers every entry; one it did not mention cannot be assumed sent.
+  for (const index of batch) {
+    if (answered.has(index)) continue;
+    tally.lastError.set(index, { code: 'MissingBatchResult', message: 'SQS did not report on this entry' });
+    retry.push(index);
+  }
+  return retry;
 }
 
 /** Splits indices, in order, into batches of at most 10 entries and `maxBatchBytes`. */
@@ -243,70 +278,4 @@ function errorCode(error: unknown): string {
     return error.name;
   }
   return 'UnknownError';
-}
-
-/** Why a message went to the dead-letter queue. */
-export interface DlqReason {
-  /** Machine-readable, e.g. `ManifestError` or `ContinuationsExhausted`. */
-  readonly code: string;
-  readonly message: string;
-  /** Where the message came from, e.g. the source message id or queue. */
-  readonly source?: string;
-}
-
-/** Message attribute names the DLQ hand-off writes. */
-export const DLQ_ATTRIBUTES = {
-  code: 'tagCleanup.code',
-  reason: 'tagCleanup.reason',
-  source: 'tagCleanup.source',
-} as const;
-
-// Attribute values count against the message size; together they stay well inside ATTRIBUTE_HEADROOM_BYTES.
-const MAX_REASON_BYTES = 1024;
-const MAX_CODE_BYTES = 200;
-const MAX_SOURCE_BYTES = 300;
-// SQS refuses these characters in bodies and String attribute values (the allowed set is #x9 | #xA | #xD | #x20..).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the class lists the control characters SQS allows
-const INVALID_SQS_CHARS = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-/** An attribute value SQS accepts: valid characters only, at most `maxBytes` of UTF-8, and never empty. */
-export function attributeValue(value: string, maxBytes: number): string {
-  const clean = value.replace(INVALID_SQS_CHARS, '\uFFFD');
-  if (utf8Bytes(clean) <= maxBytes) return clean === '' ? '-' : clean;
-  const ellipsis = '…';
-  let room = maxBytes - utf8Bytes(ellipsis);
-  let cut = '';
-  // Whole code points only, so a multi-byte character is never cut in half.
-  for (const ch of clean) {
-    room -= utf8Bytes(ch);
-    if (room < 0) break;
-    cut += ch;
-  }
-  return `${cut}${ellipsis}`;
-}
-
-/**
- * Puts a message on the dead-letter queue with its body unchanged and the reason in message attributes
- * (`tagCleanup.code`, `tagCleanup.reason`, `tagCleanup.source`). Returns the new message id; throws
- * {@link SqsSendError} when it could not be sent, so the caller can leave the record to SQS's redrive.
- */
-export async function sendToDlq(
-  sqs: SQSClient,
-  dlqUrl: string,
-  originalBody: string,
-  reason: DlqReason,
-  options: SendOptions = {},
-): Promise<string> {
-  const attributes: Record<string, string> = {
-    [DLQ_ATTRIBUTES.code]: attributeValue(reason.code, MAX_CODE_BYTES),
-    [DLQ_ATTRIBUTES.reason]: attributeValue(reason.message, MAX_REASON_BYTES),
-    ...(reason.source === undefined
-      ? {}
-      : { [DLQ_ATTRIBUTES.source]: attributeValue(reason.source, MAX_SOURCE_BYTES) }),
-  };
-  const result = await sendMessages(sqs, dlqUrl, [{ body: originalBody, attributes }], options);
-  const sent = result.sent[0];
-  if (sent) return sent.messageId;
-  const failure = result.failed[0];
-  throw new SqsSendError(failure?.code ?? 'UnknownError', failure?.message ?? 'not sent to the dead-letter queue');
 }

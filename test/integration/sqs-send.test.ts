@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attributeValue, DLQ_ATTRIBUTES, sendToDlq } from '../../lib/aws/send-to-dlq.ts';
 import {
-  attributeValue,
   clampDelaySeconds,
-  DLQ_ATTRIBUTES,
   isRetryableSqsError,
   messageBytes,
+  SqsQueueSender,
   sendMessages,
-  sendToDlq,
 } from '../../lib/aws/sqs-send.ts';
 import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from '../../lib/aws/sqs-split.ts';
 import { MessageTooLargeError, SqsSendError } from '../../lib/core/errors.ts';
@@ -541,7 +540,7 @@ describe('sendToDlq', () => {
     const dlq = await fq.createQueue('dlq-reason');
     const body = JSON.stringify(wireWith(ids(2)));
     // Act
-    const messageId = await sendToDlq(fq.sqs, dlq, body, {
+    const messageId = await sendToDlq(new SqsQueueSender(fq.sqs), dlq, body, {
       code: 'ContinuationsExhausted',
       message: 'gave up after 8 continuations',
       source: 'msg-123',
@@ -563,7 +562,11 @@ describe('sendToDlq', () => {
     const dlq = await fq.createQueue('dlq-limit', { MaximumMessageSize: String(maxBytes) });
     const body = 'b'.repeat(maxBytes - ATTRIBUTE_HEADROOM_BYTES);
     // Act
-    await sendToDlq(fq.sqs, dlq, body, { code: 'E'.repeat(500), message: '東'.repeat(5000), source: 's'.repeat(1000) });
+    await sendToDlq(new SqsQueueSender(fq.sqs), dlq, body, {
+      code: 'E'.repeat(500),
+      message: '東'.repeat(5000),
+      source: 's'.repeat(1000),
+    });
     // Assess
     const [received] = await fq.receiveAll(dlq);
     expect(received?.Body).toBe(body);
@@ -574,7 +577,10 @@ describe('sendToDlq', () => {
 
   it('throws SqsSendError when the DLQ cannot take the message', async () => {
     // Act
-    const act = sendToDlq(fq.sqs, `${fq.endpoint}/000000000000/nope`, 'x', { code: 'C', message: 'm' });
+    const act = sendToDlq(new SqsQueueSender(fq.sqs), `${fq.endpoint}/000000000000/nope`, 'x', {
+      code: 'C',
+      message: 'm',
+    });
     // Assess
     await expect(act).rejects.toBeInstanceOf(SqsSendError);
     await expect(act).rejects.toMatchObject({ code: 'QueueDoesNotExist' });
