@@ -1,5 +1,3 @@
-import type { GiveUpReason } from '../engine/executor.ts';
-import type { Logger } from '../logger.ts';
 import {
   ApiError,
   CleanupError,
@@ -9,12 +7,10 @@ import {
   NetworkError,
   type ValidationIssue,
 } from './errors.ts';
-import type { TagSpec } from './manifest/types.ts';
+import type { ResourceType, TagSpec } from './manifest/types.ts';
 
 /** The final word on one resource of one manifest. `deferred` means handed on, not dropped. */
 export type Outcome = 'removed' | 'partial' | 'failed' | 'rejected' | 'deferred' | 'planned';
-
-export const OUTCOMES: readonly Outcome[] = ['removed', 'partial', 'failed', 'rejected', 'deferred', 'planned'];
 
 /** An error as it appears in logs and reports: never a signed URL, body or header. */
 export interface ErrorInfo {
@@ -24,33 +20,65 @@ export interface ErrorInfo {
   readonly requestId?: string;
 }
 
-/** Where the pipeline left one resource; `unfinished` still has to be settled by the caller. */
-export type ResourceStatus = Exclude<Outcome, 'deferred'> | 'unfinished';
+/** Why a call gave up. `exhausted` and `deadline` leave work that may be handed on. */
+export type GiveUpReason = 'permanent' | 'fatal' | 'exhausted' | 'deadline' | 'stopped';
 
-export interface ResourceResult {
+/** What every result counts, whatever became of the resource. */
+interface ResultCounts {
+  /** `${regionId}/${resourceType}/${resourceId}`, or `entry#<index>` for a rejected entry without an id. */
   readonly key: string;
-  readonly regionId?: string;
-  readonly resourceType?: string;
-  readonly resourceId?: string;
-  readonly status: ResourceStatus;
   /** Tags whose RemoveTags call was accepted. */
   readonly removed: readonly TagSpec[];
-  /** Tags not confirmed removed that are still worth another try (only when `unfinished`). */
-  readonly remaining: readonly TagSpec[];
-  /** Dry run only: the calls that would be made. */
-  readonly plannedCalls?: readonly (readonly TagSpec[])[];
   /** RemoveTags calls issued (each may take several attempts). */
   readonly calls: number;
   /** HTTP requests sent, retries included. */
   readonly attempts: number;
   readonly throttles: number;
   readonly requestIds: readonly string[];
-  readonly error?: ErrorInfo;
-  /** Why the work is unfinished, when it is. */
-  readonly unfinishedReason?: GiveUpReason;
-  readonly issues?: readonly ValidationIssue[];
   readonly durationMs: number;
 }
+
+/** A planned resource always has all three identifiers. */
+interface PlannedIdentity {
+  readonly regionId: string;
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+}
+
+/** A manifest entry that failed validation: it keeps whichever identifiers could be read. */
+export interface RejectedResult extends ResultCounts {
+  readonly status: 'rejected';
+  readonly regionId?: string;
+  readonly resourceType?: string;
+  readonly resourceId?: string;
+  readonly error: ErrorInfo;
+  readonly issues: readonly ValidationIssue[];
+}
+
+/** Dry run: the calls that would be made. */
+export interface PlannedResult extends ResultCounts, PlannedIdentity {
+  readonly status: 'planned';
+  readonly plannedCalls: readonly (readonly TagSpec[])[];
+}
+
+/** A resource whose calls ran to an end: all accepted, or stopped by a permanent error. */
+export interface FinishedResult extends ResultCounts, PlannedIdentity {
+  readonly status: 'removed' | 'partial' | 'failed';
+  readonly error?: ErrorInfo;
+}
+
+/** Work the pipeline could not finish; the caller settles it (hands it on, fails or defers it). */
+export interface UnfinishedResult extends ResultCounts, PlannedIdentity {
+  readonly status: 'unfinished';
+  /** Why the work is unfinished. */
+  readonly unfinishedReason: GiveUpReason;
+  /** Tags not confirmed removed that are still worth another try. */
+  readonly remaining: readonly TagSpec[];
+  readonly error?: ErrorInfo;
+}
+
+/** Where the pipeline left one resource; the status tells which fields exist. */
+export type ResourceResult = RejectedResult | PlannedResult | FinishedResult | UnfinishedResult;
 
 /** How an adapter (CLI or Lambda) resolved an unfinished resource. */
 export interface Settlement {
@@ -121,101 +149,9 @@ export function rejectionInfo(issues: readonly ValidationIssue[]): ErrorInfo {
  * Settlement when there is no queue to hand work to (the CLI): work stopped by a fatal error is
  * `deferred` (it was never tried, and the exit code says so); work that ran out of attempts or time failed.
  */
-export function settleWithoutQueue(result: ResourceResult): Settlement {
+export function settleWithoutQueue(result: UnfinishedResult): Settlement {
   if (result.unfinishedReason === 'fatal' || result.unfinishedReason === 'stopped') {
     return { outcome: 'deferred', ...(result.error && { error: result.error }) };
   }
   return { outcome: result.removed.length > 0 ? 'partial' : 'failed', ...(result.error && { error: result.error }) };
-}
-
-/**
- * Writes exactly one outcome line per resource and one summary per manifest, and tallies them.
- * Guards the contract: a second outcome for the same resource is a bug and throws.
- */
-export class ManifestReporter {
-  readonly #logger: Logger;
-  readonly #manifestId: string;
-  readonly #dryRun: boolean;
-  readonly #startedAt: number;
-  readonly #now: () => number;
-  readonly #reported = new Set<string>();
-  readonly #byOutcome: Record<Outcome, number> = {
-    removed: 0,
-    partial: 0,
-    failed: 0,
-    rejected: 0,
-    deferred: 0,
-    planned: 0,
-  };
-  readonly lines: OutcomeLine[] = [];
-  #tagsRemoved = 0;
-  #calls = 0;
-  #retries = 0;
-  #throttled = 0;
-
-  constructor(logger: Logger, manifestId: string, dryRun: boolean, now: () => number = Date.now) {
-    this.#logger = logger;
-    this.#manifestId = manifestId;
-    this.#dryRun = dryRun;
-    this.#now = now;
-    this.#startedAt = now();
-  }
-
-  /** Logs the outcome of a resource; `settlement` is required for unfinished results. */
-  report(result: ResourceResult, settlement?: Settlement): OutcomeLine {
-    if (this.#reported.has(result.key)) throw new Error(`second outcome for ${result.key} in ${this.#manifestId}`);
-    if (result.status === 'unfinished' && settlement === undefined) {
-      throw new Error(`unfinished ${result.key} reported without a settlement`);
-    }
-    this.#reported.add(result.key);
-    const outcome: Outcome = settlement?.outcome ?? (result.status as Outcome);
-    const error = settlement?.error ?? result.error;
-    const line: OutcomeLine = {
-      event: 'resource.outcome',
-      manifestId: this.#manifestId,
-      ...(result.regionId !== undefined && { regionId: result.regionId }),
-      ...(result.resourceType !== undefined && { resourceType: result.resourceType }),
-      ...(result.resourceId !== undefined && { resourceId: result.resourceId }),
-      outcome,
-      removed: result.removed,
-      calls: result.calls,
-      attempts: result.attempts,
-      requestIds: result.requestIds,
-      ...(error !== undefined && { error }),
-      durationMs: result.durationMs,
-      ...(result.plannedCalls !== undefined && { plannedCalls: result.plannedCalls }),
-      ...(result.status === 'unfinished' && { remaining: result.remaining }),
-      ...(settlement?.continuationMessageId !== undefined && {
-        continuationMessageId: settlement.continuationMessageId,
-      }),
-      ...(settlement?.deadLetterMessageId !== undefined && { deadLetterMessageId: settlement.deadLetterMessageId }),
-    };
-    this.#byOutcome[outcome]++;
-    this.#tagsRemoved += result.removed.length;
-    this.#calls += result.calls;
-    this.#retries += Math.max(0, result.attempts - result.calls);
-    this.#throttled += result.throttles;
-    this.lines.push(line);
-    const level = outcome === 'failed' || outcome === 'partial' ? 'warn' : 'info';
-    this.#logger[level](line, 'resource.outcome');
-    return line;
-  }
-
-  /** Logs and returns the manifest summary. */
-  finish(): ManifestSummary {
-    const summary: ManifestSummary = {
-      event: 'manifest.summary',
-      manifestId: this.#manifestId,
-      dryRun: this.#dryRun,
-      resources: this.#reported.size,
-      byOutcome: { ...this.#byOutcome },
-      tagsRemoved: this.#tagsRemoved,
-      calls: this.#calls,
-      retries: this.#retries,
-      throttled: this.#throttled,
-      durationMs: this.#now() - this.#startedAt,
-    };
-    this.#logger.info(summary, 'manifest.summary');
-    return summary;
-  }
 }

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ApiError, classifyError, DeadlineError, type ErrorClass, StoppedError } from '../core/errors.ts';
+import type { GiveUpReason } from '../core/outcome.ts';
 import type { CallOptions, Sleep } from '../core/ports.ts';
 import { abortableSleep } from '../core/sleep.ts';
 import type { Logger } from '../logger.ts';
@@ -28,9 +29,6 @@ export interface ExecutorOptions {
   readonly random?: () => number;
   readonly logger?: Logger;
 }
-
-/** Why a call gave up. `exhausted` and `deadline` leave work that may be handed on. */
-export type GiveUpReason = 'permanent' | 'fatal' | 'exhausted' | 'deadline' | 'stopped';
 
 export type CallResult<T> =
   | { readonly ok: true; readonly value: T; readonly attempts: number; readonly throttles: number }

@@ -1,17 +1,21 @@
 import type { Manifest, TagSpec } from '../core/manifest/types.ts';
 import {
-  ManifestReporter,
+  type FinishedResult,
   type ManifestSummary,
   type OutcomeLine,
+  type PlannedResult,
+  type RejectedResult,
   type ResourceResult,
   rejectionInfo,
   type Settlement,
   toErrorInfo,
+  type UnfinishedResult,
 } from '../core/outcome.ts';
 import { type Plan, type PlannedResource, planManifest, type RejectedResource } from '../core/plan.ts';
 import type { RemoveTagsClient } from '../core/ports.ts';
 import type { Logger } from '../logger.ts';
 import type { Executor } from './executor.ts';
+import { ManifestReporter } from './manifest-reporter.ts';
 
 export interface PipelineDeps {
   readonly client: RemoveTagsClient;
@@ -29,9 +33,9 @@ export interface ManifestRun {
   readonly plan: Plan;
   readonly results: readonly ResourceResult[];
   /** Results the caller must settle (hand on, fail or defer) with {@link ManifestRun.settle}. */
-  readonly unfinished: readonly ResourceResult[];
+  readonly unfinished: readonly UnfinishedResult[];
   /** Logs the settled outcomes of the unfinished resources, then the manifest summary. */
-  settle(decide: (result: ResourceResult) => Settlement): ManifestSummary;
+  settle(decide: (result: UnfinishedResult) => Settlement): ManifestSummary;
   /** Every outcome line logged so far, in the order logged. */
   outcomes(): readonly OutcomeLine[];
 }
@@ -59,7 +63,7 @@ export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promi
       );
 
   const results = [...rejected, ...planned];
-  const unfinished = results.filter((r) => r.status === 'unfinished');
+  const unfinished = results.filter((r): r is UnfinishedResult => r.status === 'unfinished');
   let summary: ManifestSummary | undefined;
   return {
     manifest,
@@ -82,7 +86,7 @@ async function runResource(
   resource: PlannedResource,
   deps: PipelineDeps,
   now: () => number,
-): Promise<ResourceResult> {
+): Promise<FinishedResult | UnfinishedResult> {
   const startedAt = now();
   const removed: TagSpec[] = [];
   const requestIds: string[] = [];
@@ -117,7 +121,6 @@ async function runResource(
       return {
         ...base,
         status: removed.length > 0 ? 'partial' : 'failed',
-        remaining: [],
         durationMs: now() - startedAt,
       };
     }
@@ -133,7 +136,6 @@ async function runResource(
     ...identity,
     status: 'removed',
     removed,
-    remaining: [],
     calls,
     attempts,
     throttles,
@@ -142,7 +144,7 @@ async function runResource(
   };
 }
 
-function rejectedResult(resource: RejectedResource): ResourceResult {
+function rejectedResult(resource: RejectedResource): RejectedResult {
   return {
     key: resource.key,
     ...(resource.regionId !== undefined && { regionId: resource.regionId }),
@@ -150,7 +152,6 @@ function rejectedResult(resource: RejectedResource): ResourceResult {
     ...(resource.resourceId !== undefined && { resourceId: resource.resourceId }),
     status: 'rejected',
     removed: [],
-    remaining: [],
     calls: 0,
     attempts: 0,
     throttles: 0,
@@ -161,7 +162,7 @@ function rejectedResult(resource: RejectedResource): ResourceResult {
   };
 }
 
-function dryRunResult(resource: PlannedResource): ResourceResult {
+function dryRunResult(resource: PlannedResource): PlannedResult {
   return {
     key: resource.key,
     regionId: resource.regionId,
@@ -169,7 +170,6 @@ function dryRunResult(resource: PlannedResource): ResourceResult {
     resourceId: resource.resourceId,
     status: 'planned',
     removed: [],
-    remaining: [],
     plannedCalls: resource.calls,
     calls: 0,
     attempts: 0,

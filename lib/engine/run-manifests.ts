@@ -7,6 +7,7 @@ import {
   type Settlement,
   settleWithoutQueue,
   toErrorInfo,
+  type UnfinishedResult,
 } from '../core/outcome.ts';
 import type { RemoveTagsClient } from '../core/ports.ts';
 import type { Logger } from '../logger.ts';
@@ -17,7 +18,7 @@ export interface RunManifestsOptions {
   readonly client: RemoveTagsClient;
   readonly logger: Logger;
   readonly executor: Omit<ExecutorOptions, 'logger'>;
-  readonly settle?: (result: ResourceResult) => Settlement;
+  readonly settle?: (result: UnfinishedResult) => Settlement;
   readonly onResult?: (result: ResourceResult) => void;
   readonly now?: () => number;
 }

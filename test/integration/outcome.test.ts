@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../lib/cli/report-file.ts';
 import { ApiError, CredentialsError, DeadlineError, NetworkError } from '../../lib/core/errors.ts';
 import {
-  ManifestReporter,
+  type FinishedResult,
   type OutcomeLine,
-  type ResourceResult,
+  type RejectedResult,
   settleWithoutQueue,
   toErrorInfo,
+  type UnfinishedResult,
 } from '../../lib/core/outcome.ts';
+import { ManifestReporter } from '../../lib/engine/manifest-reporter.ts';
 import { capturingLogger } from '../support/ecs.ts';
 
-function result(overrides: Partial<ResourceResult> = {}): ResourceResult {
+function result(overrides: Partial<FinishedResult> = {}): FinishedResult {
   return {
     key: 'cn-hangzhou/disk/d-1',
     regionId: 'cn-hangzhou',
@@ -18,12 +20,33 @@ function result(overrides: Partial<ResourceResult> = {}): ResourceResult {
     resourceId: 'd-1',
     status: 'removed',
     removed: [{ key: 'a' }],
-    remaining: [],
     calls: 1,
     attempts: 1,
     throttles: 0,
     requestIds: ['R-1'],
     durationMs: 5,
+    ...overrides,
+  };
+}
+
+function unfinished(overrides: Partial<UnfinishedResult> = {}): UnfinishedResult {
+  return { ...result(), status: 'unfinished', unfinishedReason: 'fatal', remaining: [{ key: 'a' }], ...overrides };
+}
+
+function rejected(overrides: Partial<RejectedResult> = {}): RejectedResult {
+  const issues = [{ path: 'resources[0].resourceId', reason: 'resourceId is required' }];
+  return {
+    key: 'entry#0',
+    regionId: 'cn-hangzhou',
+    status: 'rejected',
+    removed: [],
+    calls: 0,
+    attempts: 0,
+    throttles: 0,
+    requestIds: [],
+    durationMs: 0,
+    error: { code: 'InvalidManifestEntry', message: 'resources[0].resourceId: resourceId is required' },
+    issues,
     ...overrides,
   };
 }
@@ -68,7 +91,7 @@ describe('ManifestReporter', () => {
     const { logger } = capturingLogger();
     const reporter = new ManifestReporter(logger, 'm-1', false, clock());
     // Act
-    const act = () => reporter.report(result({ status: 'unfinished', unfinishedReason: 'fatal' }));
+    const act = () => reporter.report(unfinished({ unfinishedReason: 'fatal' }));
     // Assess
     expect(act).toThrow(/without a settlement/);
   });
@@ -80,8 +103,7 @@ describe('ManifestReporter', () => {
     const error = { code: 'SignatureDoesNotMatch', message: 'mismatch', httpStatus: 400, requestId: 'R-9' };
     // Act
     reporter.report(
-      result({
-        status: 'unfinished',
+      unfinished({
         unfinishedReason: 'stopped',
         removed: [],
         requestIds: [],
@@ -111,6 +133,60 @@ describe('ManifestReporter', () => {
     });
   });
 
+  it('writes the fields of an outcome line in the documented order', () => {
+    // Prepare
+    const { logger } = capturingLogger();
+    const reporter = new ManifestReporter(logger, 'm-1', false, clock());
+    const error = { code: 'Throttling', message: 'slow' };
+    // Act
+    const line = reporter.report(unfinished({ unfinishedReason: 'deadline', error }), {
+      outcome: 'deferred',
+      continuationMessageId: 'c-1',
+    });
+    // Assess
+    expect(Object.keys(line)).toStrictEqual([
+      'event',
+      'manifestId',
+      'regionId',
+      'resourceType',
+      'resourceId',
+      'outcome',
+      'removed',
+      'calls',
+      'attempts',
+      'requestIds',
+      'error',
+      'durationMs',
+      'remaining',
+      'continuationMessageId',
+    ]);
+  });
+
+  it('logs a planned resource with its calls and a rejected entry with only the identifiers it has', () => {
+    // Prepare
+    const { logger } = capturingLogger();
+    const reporter = new ManifestReporter(logger, 'm-1', true, clock());
+    const planned = { ...result({ key: 'k1', removed: [], requestIds: [] }), status: 'planned' as const };
+    // Act
+    const plannedLine = reporter.report({ ...planned, plannedCalls: [[{ key: 'a' }]] });
+    const rejectedLine = reporter.report(rejected({ key: 'k2' }));
+    // Assess
+    expect(plannedLine).toMatchObject({ outcome: 'planned', plannedCalls: [[{ key: 'a' }]] });
+    expect(plannedLine).not.toHaveProperty('remaining');
+    expect(Object.keys(rejectedLine)).toStrictEqual([
+      'event',
+      'manifestId',
+      'regionId',
+      'outcome',
+      'removed',
+      'calls',
+      'attempts',
+      'requestIds',
+      'error',
+      'durationMs',
+    ]);
+  });
+
   it('logs failed and partial outcomes at warn', () => {
     // Prepare
     const { logger, records } = capturingLogger();
@@ -129,7 +205,7 @@ describe('ManifestReporter', () => {
     const reporter = new ManifestReporter(logger, 'm-1', false, clock());
     reporter.report(result({ key: 'k1', removed: [{ key: 'a' }, { key: 'b' }], calls: 2, attempts: 5, throttles: 2 }));
     reporter.report(result({ key: 'k2', status: 'failed', removed: [], calls: 1, attempts: 1 }));
-    reporter.report(result({ key: 'k3', status: 'rejected', removed: [], calls: 0, attempts: 0 }));
+    reporter.report(rejected({ key: 'k3' }));
     // Act
     const summary = reporter.finish();
     // Assess
@@ -159,7 +235,7 @@ describe('settleWithoutQueue', () => {
     ['deadline', [], 'failed'],
   ] as const)('settles %s work with %j removed as %s', (reason, removed, outcome) => {
     // Act
-    const settlement = settleWithoutQueue(result({ status: 'unfinished', unfinishedReason: reason, removed, error }));
+    const settlement = settleWithoutQueue(unfinished({ unfinishedReason: reason, removed, error }));
     // Assess
     expect(settlement).toStrictEqual({ outcome, error });
   });
