@@ -3,28 +3,9 @@ import { ApiError, DeadlineError, NetworkError } from '../../lib/core/errors.ts'
 import type { CallOptions, Sleep } from '../../lib/core/ports.ts';
 import { Executor, type ExecutorOptions } from '../../lib/engine/executor.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
+import { type FakeClock, fakeClock } from '../support/fakes/clock.ts';
 
-/** A fake clock whose sleeps advance time instantly and are recorded. */
-function fakeTime(startMs = 1_000_000) {
-  let nowMs = startMs;
-  const sleeps: number[] = [];
-  const sleep: Sleep = async (ms) => {
-    sleeps.push(ms);
-    nowMs += ms;
-  };
-  return {
-    now: () => nowMs,
-    advance: (ms: number) => {
-      nowMs += ms;
-    },
-    sleep,
-    sleeps,
-  };
-}
-
-type Time = ReturnType<typeof fakeTime>;
-
-function executor(time: Time, overrides: Partial<ExecutorOptions> = {}): Executor {
+function executor(time: FakeClock, overrides: Partial<ExecutorOptions> = {}): Executor {
   return new Executor({
     // A ceiling far above anything a test sends, so pacing never adds a sleep of its own.
     rate: new AdaptiveRateController({ maxQps: 1e12, now: time.now }),
@@ -57,7 +38,7 @@ const badSignature = () => new ApiError('SignatureDoesNotMatch', 400, 'R', 'sign
 describe('Executor retries', () => {
   it('retries transient errors (5xx, resets) until the call succeeds', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time);
     const attempt = scripted(internalError(), new NetworkError('ECONNRESET', 'reset'));
     // Act
@@ -69,7 +50,7 @@ describe('Executor retries', () => {
 
   it('retries throttling and counts it', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time);
     const attempt = scripted(throttled(), throttled());
     // Act
@@ -81,7 +62,7 @@ describe('Executor retries', () => {
 
   it('makes exactly one attempt for a permanent error', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time);
     const attempt = scripted(notFound());
     // Act
@@ -94,7 +75,7 @@ describe('Executor retries', () => {
 
   it('stops on a fatal error, and later calls give up as stopped without being tried', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time);
     const first = scripted(badSignature());
     const later = scripted();
@@ -112,7 +93,7 @@ describe('Executor retries', () => {
 
   it('gives up as exhausted after maxAttempts attempts', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { maxAttempts: 3 });
     const attempt = scripted(internalError(), internalError(), internalError(), internalError());
     // Act
@@ -125,7 +106,7 @@ describe('Executor retries', () => {
 
   it('waits exactly x-acs-retry-after before retrying a throttled call', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { random: () => 0.999 });
     const attempt = scripted(throttled(1234));
     // Act
@@ -137,7 +118,7 @@ describe('Executor retries', () => {
 
   it('draws full jitter below the capped exponential step', async () => {
     // Prepare: random just below 1 gives the largest possible delay
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.999_999 });
     const attempt = scripted(...Array.from({ length: 7 }, internalError));
     // Act
@@ -153,7 +134,7 @@ describe('Executor retries', () => {
 
   it('draws jitter from the whole range down to zero', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { baseDelayMs: 100, random: () => 0.25 });
     const attempt = scripted(internalError(), internalError());
     // Act
@@ -164,7 +145,7 @@ describe('Executor retries', () => {
 
   it('uses the larger throttle base step after throttling', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { baseDelayMs: 100, throttleBaseDelayMs: 500, random: () => 0.5 });
     const attempt = scripted(throttled());
     // Act
@@ -177,7 +158,7 @@ describe('Executor retries', () => {
 describe('Executor deadline', () => {
   it('does not sleep for a retry that would end past the deadline', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { deadlineAt: time.now() + 1000, baseDelayMs: 4000, random: () => 0.5 });
     const attempt = scripted(internalError(), internalError());
     // Act
@@ -190,7 +171,7 @@ describe('Executor deadline', () => {
 
   it('does not honour a retry-after that reaches past the deadline', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { deadlineAt: time.now() + 1000 });
     const attempt = scripted(throttled(5000));
     // Act
@@ -203,7 +184,7 @@ describe('Executor deadline', () => {
 
   it('shortens the request timeout to the time left before the deadline', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { deadlineAt: time.now() + 3000, requestTimeoutMs: 10_000 });
     const attempt = scripted();
     // Act
@@ -214,7 +195,7 @@ describe('Executor deadline', () => {
 
   it('keeps the configured request timeout when the deadline is further away', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { deadlineAt: time.now() + 60_000, requestTimeoutMs: 2000 });
     const attempt = scripted();
     // Act
@@ -225,7 +206,7 @@ describe('Executor deadline', () => {
 
   it('starts no attempt once the deadline has passed', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { deadlineAt: time.now() - 1 });
     const attempt = scripted();
     // Act
@@ -240,7 +221,7 @@ describe('Executor deadline', () => {
 describe('Executor concurrency', () => {
   it('never has more calls in flight than the concurrency cap', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { concurrency: 3 });
     let inFlight = 0;
     let maxInFlight = 0;
@@ -271,7 +252,7 @@ describe('Executor concurrency', () => {
 
   it('does not hold a concurrency slot while sleeping between retries', async () => {
     // Prepare: one slot; a call that backs off must let another call through meanwhile
-    const time = fakeTime();
+    const time = fakeClock();
     const order: string[] = [];
     let wakeRetry: (() => void) | undefined;
     const sleep: Sleep = (ms) =>
@@ -301,7 +282,7 @@ describe('Executor concurrency', () => {
 
   it('lets calls already queued give up as stopped once a fatal error stops the run', async () => {
     // Prepare
-    const time = fakeTime();
+    const time = fakeClock();
     const exec = executor(time, { concurrency: 1 });
     let calls = 0;
     const attempt = async (): Promise<string> => {

@@ -1,62 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineError, StoppedError } from '../../lib/core/errors.ts';
 import { AdaptiveRateController, type RateControllerOptions } from '../../lib/engine/rate-controller.ts';
+import { type FakeClock, fakeClock } from '../support/fakes/clock.ts';
 
-/**
- * A fake clock whose sleeps wait until `advance` moves time past them, so tests can act (throttle,
- * abort) while a caller is asleep. `run` drives time forward until a promise settles.
- */
-function fakeClock(startMs = 1_000_000) {
-  let nowMs = startMs;
-  const sleepers: { at: number; wake: () => void }[] = [];
-  const flush = async () => {
-    for (let i = 0; i < 20; i++) await Promise.resolve();
-  };
-  const clock = {
-    now: () => nowMs,
-    sleep: (ms: number, signal?: AbortSignal) =>
-      new Promise<void>((resolve) => {
-        const sleeper = { at: nowMs + ms, wake: resolve };
-        sleepers.push(sleeper);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      }),
-    /** Moves time forward by `ms`, waking sleepers in order as their time comes. */
-    async advance(ms: number): Promise<void> {
-      const until = nowMs + ms;
-      await flush();
-      for (;;) {
-        sleepers.sort((a, b) => a.at - b.at);
-        const next = sleepers[0];
-        if (!next || next.at > until) break;
-        sleepers.shift();
-        nowMs = Math.max(nowMs, next.at);
-        next.wake();
-        await flush();
-      }
-      nowMs = until;
-    },
-    /** Advances time in steps until `promise` settles (at most `limitMs`), returning its outcome. */
-    async run<T>(promise: Promise<T>, limitMs = 60_000): Promise<T> {
-      let settled = false;
-      const watched = promise.finally(() => {
-        settled = true;
-      });
-      watched.catch(() => undefined);
-      for (let waited = 0; !settled && waited < limitMs; waited += 1) await clock.advance(1);
-      return watched;
-    },
-  };
-  return clock;
-}
-
-type Clock = ReturnType<typeof fakeClock>;
-
-function controller(clock: Clock, options: RateControllerOptions = {}): AdaptiveRateController {
+function controller(clock: FakeClock, options: RateControllerOptions = {}): AdaptiveRateController {
   return new AdaptiveRateController({ now: clock.now, sleep: clock.sleep, ...options });
 }
 
 /** One caller that keeps the limiter busy for `ms`: it takes every slot as soon as it is due. */
-async function demand(clock: Clock, rate: AdaptiveRateController, ms: number): Promise<number> {
+async function demand(clock: FakeClock, rate: AdaptiveRateController, ms: number): Promise<number> {
   const until = clock.now() + ms;
   let slots = 0;
   while (clock.now() < until) {
@@ -67,7 +19,7 @@ async function demand(clock: Clock, rate: AdaptiveRateController, ms: number): P
 }
 
 /** `count` accepted calls spread evenly over `ms`. */
-async function accepted(clock: Clock, rate: AdaptiveRateController, count: number, ms: number): Promise<void> {
+async function accepted(clock: FakeClock, rate: AdaptiveRateController, count: number, ms: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     await clock.advance(ms / count);
     rate.onSuccess();
@@ -77,7 +29,7 @@ async function accepted(clock: Clock, rate: AdaptiveRateController, count: numbe
 describe('AdaptiveRateController decrease', () => {
   it('lowers the rate at once on a throttle', () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 100 });
     // Act
     rate.onThrottle();
@@ -87,7 +39,7 @@ describe('AdaptiveRateController decrease', () => {
 
   it('falls to 95% of the limit measured between two throttles', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 400 });
     rate.onThrottle(); // blind cut: 400 -> 200
     await accepted(clock, rate, 30, 300); // the API let 100 calls/s through meanwhile
@@ -100,7 +52,7 @@ describe('AdaptiveRateController decrease', () => {
 
   it('decreases at most once per cooldown when it is not told when the request left', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 100, decreaseCooldownMs: 200 });
     rate.onThrottle();
     const afterFirst = rate.rateQps;
@@ -117,7 +69,7 @@ describe('AdaptiveRateController decrease', () => {
 
   it('ignores a throttle for a request sent before the last decrease', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 100 });
     const sentBefore = clock.now();
     await clock.advance(5);
@@ -135,7 +87,7 @@ describe('AdaptiveRateController decrease', () => {
 
   it('never goes below minQps', () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 4, minQps: 1 });
     // Act
     for (let i = 0; i < 10; i++) rate.onThrottle(undefined, clock.now());
@@ -147,7 +99,7 @@ describe('AdaptiveRateController decrease', () => {
 describe('AdaptiveRateController growth', () => {
   it('probes back up to the last max and then beyond it while callers wait', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { initialQps: 200 });
     rate.onThrottle();
     await accepted(clock, rate, 20, 250);
@@ -166,7 +118,7 @@ describe('AdaptiveRateController growth', () => {
 
   it('never exceeds the ceiling, however long it probes', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 50, startFraction: 0.5 });
     // Act
     const slots = await demand(clock, rate, 5000);
@@ -177,7 +129,7 @@ describe('AdaptiveRateController growth', () => {
 
   it('doubles in slow start while callers wait, without a ceiling', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { initialQps: 10, slowStartDoublingMs: 250 });
     // Act
     await demand(clock, rate, 1000);
@@ -189,7 +141,7 @@ describe('AdaptiveRateController growth', () => {
 
   it('does not grow while idle, and picks up where it was after the break', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { initialQps: 10 });
     await clock.run(rate.acquire());
     const before = rate.rateQps;
@@ -202,7 +154,7 @@ describe('AdaptiveRateController growth', () => {
 
   it('does not count an idle spell as time on the CUBIC curve', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 100 });
     rate.onThrottle(); // 50, last max 100
     // Act
@@ -216,7 +168,7 @@ describe('AdaptiveRateController growth', () => {
 describe('AdaptiveRateController pacing', () => {
   it('spaces slots 1/rate apart for callers that queue', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 10 });
     const grantedAt: number[] = [];
     // Act
@@ -229,7 +181,7 @@ describe('AdaptiveRateController pacing', () => {
 
   it('slows callers already waiting when the rate drops', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 10 });
     const grantedAt: number[] = [];
     const callers = Array.from({ length: 3 }, () => rate.acquire().then(() => grantedAt.push(clock.now())));
@@ -245,7 +197,7 @@ describe('AdaptiveRateController pacing', () => {
 
   it('books slots ahead with reserve()', () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 20 });
     // Act
     const waits = [rate.reserve(), rate.reserve(), rate.reserve()];
@@ -257,7 +209,7 @@ describe('AdaptiveRateController pacing', () => {
 describe('AdaptiveRateController retry-after', () => {
   it('makes reserve() wait at least the pause', () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 100 });
     // Act
     rate.onThrottle(2000);
@@ -267,7 +219,7 @@ describe('AdaptiveRateController retry-after', () => {
 
   it('holds acquire() until the pause is over', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 100 });
     const pausedAt = clock.now();
     // Act
@@ -281,7 +233,7 @@ describe('AdaptiveRateController retry-after', () => {
 describe('AdaptiveRateController deadline and stop', () => {
   it('throws DeadlineError from reserve() when the slot is after the deadline, booking nothing', () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 1 });
     rate.reserve(); // the next slot is 1 s away
     // Act
@@ -293,7 +245,7 @@ describe('AdaptiveRateController deadline and stop', () => {
 
   it('rejects acquire() with DeadlineError when the slot is after the deadline', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 1 });
     await clock.run(rate.acquire());
     // Act
@@ -304,7 +256,7 @@ describe('AdaptiveRateController deadline and stop', () => {
 
   it('rejects waiting callers with StoppedError when the run stops', async () => {
     // Prepare
-    const clock = fakeClock();
+    const clock = fakeClock({ autoAdvance: false });
     const rate = controller(clock, { maxQps: 1 });
     const stop = new AbortController();
     await clock.run(rate.acquire());
