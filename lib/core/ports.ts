@@ -1,8 +1,8 @@
-import type { ResourceType, TagSpec } from './manifest/types.ts';
 /**
  * The ports: what the engine and the Lambda logic need from the outside world. Adapters (lib/alibaba,
  * lib/aws) implement them; tests pass in-memory fakes with the same shapes.
  */
+import type { ResourceType, TagSpec } from './manifest/types.ts';
 
 /** Reads the current time in epoch milliseconds. Injected so tests run on one fake clock. */
 export type Clock = () => number;
@@ -51,4 +51,58 @@ export interface SendResult {
 /** The narrow queue interface hand-off and enqueue need: send these messages to that queue. */
 export interface QueueSender {
   send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<SendResult>;
+}
+
+/** One DescribeTags page request: the distinct tag pairs of a region. */
+export interface DescribeTagsRequest {
+  readonly regionId: string;
+  /** From 1. */
+  readonly pageNumber: number;
+  /** 1 to 100. */
+  readonly pageSize: number;
+}
+
+/** A distinct key/value pair and how many resources of each type carry it. */
+export interface TagPairCount {
+  readonly key: string;
+  readonly value: string;
+  readonly resourceCounts: Readonly<Partial<Record<ResourceType, number>>>;
+}
+
+export interface DescribeTagsPage {
+  readonly requestId: string;
+  readonly totalCount: number;
+  readonly pairs: readonly TagPairCount[];
+}
+
+/** One ListTagResources page request. It needs resource ids or tag filters: the API cannot list everything. */
+export interface ListTagResourcesRequest {
+  readonly regionId: string;
+  readonly resourceType: ResourceType;
+  /** At most 50. */
+  readonly resourceIds?: readonly string[];
+  /** ANDed; a key alone means "has this key". At most 20. */
+  readonly tags?: readonly { readonly key: string; readonly value?: string }[];
+  readonly nextToken?: string;
+}
+
+/** One row per tag of a listed resource. */
+export interface TagResourceRow {
+  readonly resourceType: ResourceType;
+  readonly resourceId: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface ListTagResourcesPage {
+  readonly requestId: string;
+  readonly rows: readonly TagResourceRow[];
+  /** Absent or empty on the last page. */
+  readonly nextToken?: string;
+}
+
+/** The two listing APIs a sweep and the event adapter read the inventory through. */
+export interface InventoryClient {
+  describeTags(request: DescribeTagsRequest, options?: CallOptions): Promise<DescribeTagsPage>;
+  listTagResources(request: ListTagResourcesRequest, options?: CallOptions): Promise<ListTagResourcesPage>;
 }
