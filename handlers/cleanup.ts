@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EcsClient } from '../lib/alibaba/client.ts';
 import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
+import { SqsQueueSender } from '../lib/aws/sqs-send.ts';
 import { ssmExtensionCredentials } from '../lib/aws/ssm-credentials.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
 import { AdaptiveRateController } from '../lib/engine/rate-controller.ts';
@@ -29,7 +30,7 @@ export function depsFromEnvironment(env: Readonly<Record<string, string | undefi
     logger,
     // Region and endpoint come from the standard AWS settings (AWS_REGION, AWS_ENDPOINT_URL_SQS). Retries
     // live in one layer (lib/aws/sqs-send.ts), so the SDK's own are off.
-    sqs: new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden }),
+    queue: new SqsQueueSender(new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden })),
     client: new EcsClient({
       credentials,
       requestTimeoutMs: config.requestTimeoutMs,

@@ -9,7 +9,7 @@ import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { runEnqueue } from '../../lib/aws/enqueue.ts';
-import { sendMessages } from '../../lib/aws/sqs-send.ts';
+import { SqsQueueSender, sendMessages } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { messageOf } from '../../lib/core/errors.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
@@ -467,7 +467,7 @@ function inlineContainer(
   });
   const handler = makeHandler({
     config,
-    sqs,
+    queue: new SqsQueueSender(sqs),
     client,
     rate: new AdaptiveRateController(config.maxQps !== undefined ? { maxQps: config.maxQps } : {}),
     logger: createLogger({ level: config.logLevel, destination: { write: (line: string) => keep(line) } }),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { runEnqueue } from '../../lib/aws/enqueue.ts';
+import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { prettyDestination } from '../../lib/cli/pretty.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
@@ -54,7 +55,13 @@ export async function runLocal(
     credentials: staticCredentials(stack.credentials),
     requestTimeoutMs: 2000,
   });
-  handler = makeBatchHandler({ config, sqs: stack.sqs, client, rate: new AdaptiveRateController(), logger });
+  handler = makeBatchHandler({
+    config,
+    queue: new SqsQueueSender(stack.sqs),
+    client,
+    rate: new AdaptiveRateController(),
+    logger,
+  });
   const say = (line: string) => io.stderr.write(`${line}\n`);
   try {
     say(`local stack up: SQS ${stack.sqsEndpoint}, ECS emulator ${stack.emulator.url}`);

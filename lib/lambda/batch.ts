@@ -1,23 +1,23 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sendToDlq } from '../aws/send-to-dlq.ts';
 import type { Config } from '../config.ts';
 import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { type ManifestSummary, settleWithoutQueue, toErrorInfo } from '../core/outcome.ts';
-import type { RemoveTagsClient, Sleep } from '../core/ports.ts';
+import type { QueueSender, RemoveTagsClient, Sleep } from '../core/ports.ts';
 import { Executor } from '../engine/executor.ts';
 import { type ManifestRun, runManifest } from '../engine/pipeline.ts';
 import type { AdaptiveRateController } from '../engine/rate-controller.ts';
 import type { Logger } from '../logger.ts';
 import { type Handoff, handOff } from './handoff.ts';
 import { emptyMetrics, type InvocationMetrics, toEmf } from './metrics.ts';
-import { sendToDlq } from '../aws/send-to-dlq.ts';
 
 /** What one invocation needs; built once per cold start except the executor, which is per invocation. */
 export interface BatchDeps {
   readonly config: Config & { readonly queueUrl: string; readonly dlqUrl: string };
-  readonly sqs: SQSClient;
+  /** Sends continuations and dead letters (SqsQueueSender in production). */
+  readonly queue: QueueSender;
   readonly client: RemoveTagsClient;
   /** Shared across invocations of one container, so that throttling learnt once is remembered. */
   readonly rate: AdaptiveRateController;
@@ -151,7 +151,7 @@ async function admit(
     metrics.poisonMessages++;
     const reason = { code: 'InvalidManifest', message: formatIssues(error.issues), source: record.messageId };
     try {
-      const deadLetterMessageId = await sendToDlq(deps.sqs, deps.config.dlqUrl, record.body, reason);
+      const deadLetterMessageId = await sendToDlq(deps.queue, deps.config.dlqUrl, record.body, reason);
       log.warn({ event: 'message.poison', reason: reason.message, deadLetterMessageId }, 'message.poison');
       return 'poison';
     } catch (sendError) {
@@ -187,7 +187,7 @@ async function settleRun(
     return run.settle((r) => ({ outcome: 'deferred', error: r.error ?? error }));
   }
   const handoff: Handoff = await handOff(run.manifest, run.unfinished, record.messageId, {
-    sqs: deps.sqs,
+    queue: deps.queue,
     queueUrl: deps.config.queueUrl,
     dlqUrl: deps.config.dlqUrl,
     maxContinuations: deps.config.maxContinuations,

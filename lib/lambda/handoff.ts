@@ -1,19 +1,22 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type SendOptions, sendMessages, sendToDlq } from '../aws/sqs-send.ts';
+import { sendToDlq } from '../aws/send-to-dlq.ts';
+import { SQS_MAX_DELAY_SECONDS } from '../aws/sqs-send.ts';
 import { splitWireManifest } from '../aws/sqs-split.ts';
+import { type BackoffPolicy, backoffDelayMs } from '../core/backoff.ts';
 import { messageOf } from '../core/errors.ts';
-import type { Manifest, TagSpec } from '../core/manifest/types.ts';
-import { serializeManifest } from '../core/manifest/wire.ts';
-import type { ErrorInfo, ResourceResult, Settlement } from '../core/outcome.ts';
+import type { Manifest } from '../core/manifest/types.ts';
+import { type ManifestDraft, serializeManifest, type WireManifest } from '../core/manifest/wire.ts';
+import type { ErrorInfo, Settlement, UnfinishedResult } from '../core/outcome.ts';
+import type { QueueSender } from '../core/ports.ts';
 
+/** Where and how {@link handOff} sends unfinished work. */
 export interface HandoffOptions {
-  readonly sqs: SQSClient;
+  readonly queue: QueueSender;
   readonly queueUrl: string;
   readonly dlqUrl: string;
   /** Continuations allowed per manifest before the rest is dead-lettered. */
   readonly maxContinuations: number;
   readonly maxMessageBytes: number;
-  readonly send?: SendOptions;
+  /** Jitter source in [0, 1). @default Math.random */
   readonly random?: () => number;
   /** Whether this invocation got any call of the manifest accepted. */
   readonly madeProgress: boolean;
@@ -23,17 +26,23 @@ export interface HandoffOptions {
 export interface Handoff {
   /** False when some of the work could not be sent anywhere: the source record must be redelivered. */
   readonly handedOn: boolean;
-  readonly settle: (result: ResourceResult) => Settlement;
+  readonly settle: (result: UnfinishedResult) => Settlement;
   readonly continuationMessageIds: readonly string[];
   readonly deadLetterMessageId?: string;
 }
 
-/** Delay before a continuation runs: none after a deadline cut, capped exponential after failures. */
+// 5 s, 10 s, 20 s, ... up to SQS's longest delay; half fixed, half jitter, so that a fleet of
+// continuations does not come back in one wave.
+const CONTINUATION_BACKOFF: BackoffPolicy = {
+  baseDelayMs: 5000,
+  maxDelayMs: SQS_MAX_DELAY_SECONDS * 1000,
+  jitterShare: 0.5,
+};
+
+/** Delay before a continuation runs, in whole seconds: none after a deadline cut, backoff after failures. */
 export function continuationDelaySeconds(attempt: number, afterFailures: boolean, random: () => number): number {
   if (!afterFailures) return 0;
-  const capSeconds = Math.min(900, 5 * 2 ** (attempt - 1));
-  // Half fixed, half jitter, so that a fleet of continuations does not come back in one wave.
-  return Math.floor(capSeconds / 2 + random() * (capSeconds / 2));
+  return Math.floor(backoffDelayMs(attempt, CONTINUATION_BACKOFF, random) / 1000);
 }
 
 /**
@@ -43,16 +52,13 @@ export function continuationDelaySeconds(attempt: number, afterFailures: boolean
  */
 export async function handOff(
   manifest: Manifest,
-  unfinished: readonly ResourceResult[],
+  unfinished: readonly UnfinishedResult[],
   sourceMessageId: string,
   options: HandoffOptions,
 ): Promise<Handoff> {
-  const previous = manifest.continuation?.attempt ?? 0;
   // Work cut off by the deadline can resume at once; work that kept failing waits out a backoff.
   const afterFailures = unfinished.some((r) => r.unfinishedReason === 'exhausted');
-  // A large manifest may need many invocations at the account's rate: a continuation that only ran out of
-  // time after making progress does not use up an attempt. Failures, or no progress at all, do.
-  const attempt = !afterFailures && options.madeProgress ? Math.max(previous, 1) : previous + 1;
+  const attempt = nextAttempt(manifest.continuation?.attempt ?? 0, afterFailures, options.madeProgress);
   const lastError = lastErrorOf(unfinished);
   const wire = serializeManifest({
     manifestId: manifest.manifestId,
@@ -65,58 +71,71 @@ export async function handOff(
       ...(lastError && { lastError: { code: lastError.code, message: lastError.message } }),
     },
   });
-
-  if (attempt > options.maxContinuations) {
-    const reason = {
-      code: 'ContinuationsExhausted',
-      message: `still unfinished after ${options.maxContinuations} continuation(s); last error ${lastError?.code ?? 'none'}: ${lastError?.message ?? ''}`,
-      source: sourceMessageId,
-    };
-    try {
-      const id = await sendToDlq(options.sqs, options.dlqUrl, JSON.stringify(wire), reason, options.send);
-      return {
-        handedOn: true,
-        continuationMessageIds: [],
-        deadLetterMessageId: id,
-        settle: (r) => ({
-          outcome: 'failed',
-          error: r.error ?? { code: reason.code, message: reason.message },
-          deadLetterMessageId: id,
-        }),
-      };
-    } catch (error) {
-      return notHandedOn(error);
-    }
-  }
-
-  const delaySeconds = continuationDelaySeconds(attempt, afterFailures, options.random ?? Math.random);
   try {
-    const parts = splitWireManifest(wire, options.maxMessageBytes);
-    const result = await sendMessages(
-      options.sqs,
-      options.queueUrl,
-      parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })),
-      options.send,
-    );
-    if (result.failed.length > 0) {
-      const first = result.failed[0];
-      return notHandedOn(
-        new Error(`${result.failed.length} continuation part(s) not sent: ${first?.code} ${first?.message}`),
-      );
-    }
-    const ids = result.sent.map((s) => s.messageId);
-    return {
-      handedOn: true,
-      continuationMessageIds: ids,
-      settle: (r) => ({
-        outcome: 'deferred',
-        ...(r.error && { error: r.error }),
-        continuationMessageId: ids.join(','),
-      }),
-    };
+    if (attempt > options.maxContinuations) return await deadLetter(wire, lastError, sourceMessageId, options);
+    const delaySeconds = continuationDelaySeconds(attempt, afterFailures, options.random ?? Math.random);
+    return await continueLater(wire, delaySeconds, options);
   } catch (error) {
     return notHandedOn(error);
   }
+}
+
+/**
+ * A large manifest may need many invocations at the account's rate: a continuation that only ran out of
+ * time after making progress does not use up an attempt. Failures, or no progress at all, do.
+ */
+function nextAttempt(previous: number, afterFailures: boolean, madeProgress: boolean): number {
+  return !afterFailures && madeProgress ? Math.max(previous, 1) : previous + 1;
+}
+
+/** Sends the rest of the work to the DLQ; every unfinished resource then ends `failed`. */
+async function deadLetter(
+  wire: WireManifest,
+  lastError: ErrorInfo | undefined,
+  sourceMessageId: string,
+  options: HandoffOptions,
+): Promise<Handoff> {
+  const reason = {
+    code: 'ContinuationsExhausted',
+    message: `still unfinished after ${options.maxContinuations} continuation(s); last error ${lastError?.code ?? 'none'}: ${lastError?.message ?? ''}`,
+    source: sourceMessageId,
+  };
+  const id = await sendToDlq(options.queue, options.dlqUrl, JSON.stringify(wire), reason);
+  return {
+    handedOn: true,
+    continuationMessageIds: [],
+    deadLetterMessageId: id,
+    settle: (r) => ({
+      outcome: 'failed',
+      error: r.error ?? { code: reason.code, message: reason.message },
+      deadLetterMessageId: id,
+    }),
+  };
+}
+
+/** Sends the rest of the work back to the work queue, split into messages that fit. */
+async function continueLater(wire: WireManifest, delaySeconds: number, options: HandoffOptions): Promise<Handoff> {
+  const parts = splitWireManifest(wire, options.maxMessageBytes);
+  const result = await options.queue.send(
+    options.queueUrl,
+    parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })),
+  );
+  if (result.failed.length > 0) {
+    const first = result.failed[0];
+    return notHandedOn(
+      new Error(`${result.failed.length} continuation part(s) not sent: ${first?.code} ${first?.message}`),
+    );
+  }
+  const ids = result.sent.map((s) => s.messageId);
+  return {
+    handedOn: true,
+    continuationMessageIds: ids,
+    settle: (r) => ({
+      outcome: 'deferred',
+      ...(r.error && { error: r.error }),
+      continuationMessageId: ids.join(','),
+    }),
+  };
 }
 
 function notHandedOn(error: unknown): Handoff {
@@ -129,22 +148,16 @@ function notHandedOn(error: unknown): Handoff {
   };
 }
 
-function toEntry(result: ResourceResult): {
-  regionId: string;
-  resourceType: NonNullable<Manifest['resources'][number]['resourceType']>;
-  resourceId: string;
-  tags: readonly TagSpec[];
-} {
-  // Unfinished results always come from planned resources, which carry all three identifiers.
+function toEntry(result: UnfinishedResult): ManifestDraft['resources'][number] {
   return {
-    regionId: result.regionId ?? '',
-    resourceType: result.resourceType as Manifest['resources'][number]['resourceType'],
-    resourceId: result.resourceId ?? '',
+    regionId: result.regionId,
+    resourceType: result.resourceType,
+    resourceId: result.resourceId,
     tags: result.remaining,
   };
 }
 
-function lastErrorOf(results: readonly ResourceResult[]): ErrorInfo | undefined {
+function lastErrorOf(results: readonly UnfinishedResult[]): ErrorInfo | undefined {
   for (let i = results.length - 1; i >= 0; i--) {
     const error = results[i]?.error;
     if (error) return error;

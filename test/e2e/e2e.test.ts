@@ -9,6 +9,7 @@ import type { InventoryFile } from '../../dev/emulator/server.ts';
 import { type LocalStack, startLocalStack } from '../../dev/local/stack.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
@@ -91,7 +92,7 @@ beforeAll(async () => {
     config: requireQueues(
       loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: '800', TAG_CLEANUP_MAX_ATTEMPTS: '2' }),
     ),
-    sqs: stack.sqs,
+    queue: new SqsQueueSender(stack.sqs),
     client: new EcsClient({
       endpoint: stack.emulator.url,
       credentials: staticCredentials(stack.credentials),

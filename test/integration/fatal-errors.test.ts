@@ -4,6 +4,7 @@ import type { RunningEmulator } from '../../dev/emulator/server.ts';
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient, type EcsClientOptions } from '../../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { ApiError } from '../../lib/core/errors.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
@@ -213,7 +214,7 @@ describe('fatal authentication errors through the SQS handler', () => {
           TAG_CLEANUP_DEADLINE_MARGIN_MS: '1000',
         }),
       ),
-      sqs: fauxqs.sqs,
+      queue: new SqsQueueSender(fauxqs.sqs),
       client,
       rate: new AdaptiveRateController({ maxQps: 10_000 }),
       logger,

@@ -5,6 +5,7 @@ import type { InventoryFile, RunningEmulator } from '../../dev/emulator/server.t
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import type { ResourceResult } from '../../lib/core/outcome.ts';
@@ -80,7 +81,7 @@ async function setup(
   );
   const deps: BatchDeps = {
     config,
-    sqs: fauxqs.sqs,
+    queue: new SqsQueueSender(fauxqs.sqs),
     client: new EcsClient({
       endpoint: emulator.url,
       credentials: staticCredentials({
@@ -299,7 +300,7 @@ describe('handOff', () => {
     );
     // Act
     const result = await handOff(manifest, [unfinished(reason)], 'source-id', {
-      sqs: fauxqs.sqs,
+      queue: new SqsQueueSender(fauxqs.sqs),
       queueUrl,
       dlqUrl,
       maxContinuations: 3,

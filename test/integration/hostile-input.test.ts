@@ -6,6 +6,7 @@ import { type InventoryFile, type RunningEmulator, startEmulator } from '../../d
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
 import { ManifestError } from '../../lib/core/errors.ts';
@@ -211,7 +212,7 @@ async function setup() {
         TAG_CLEANUP_DEADLINE_MARGIN_MS: '1000',
       }),
     ),
-    sqs: fauxqs.sqs,
+    queue: new SqsQueueSender(fauxqs.sqs),
     client: new EcsClient({
       endpoint: emulator.url,
       credentials: staticCredentials({

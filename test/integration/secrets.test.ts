@@ -9,6 +9,7 @@ import type { EmulatorLogger, InventoryFile, RunningEmulator } from '../../dev/e
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { type AlibabaCredentials, staticCredentials } from '../../lib/alibaba/credentials.ts';
+import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { createLogger } from '../../lib/logger.ts';
@@ -145,7 +146,7 @@ async function handlerRun(secret: string, tag: string) {
         TAG_CLEANUP_MAX_CONTINUATIONS: '1',
       }),
     ),
-    sqs: fauxqs.sqs,
+    queue: new SqsQueueSender(fauxqs.sqs),
     client,
     rate: new AdaptiveRateController({ maxQps: 1000 }),
     logger: createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } }),
