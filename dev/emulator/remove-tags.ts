@@ -1,5 +1,6 @@
-import { ECS_API_VERSION, MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
+import { MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
 import { RESOURCE_TYPES } from '../../lib/core/manifest/types.ts';
+import type { ActionCall, ActionResult } from './actions.ts';
 import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
 import type { Inventory, TagToRemove } from './inventory.ts';
 
@@ -20,17 +21,33 @@ const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
 const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
 
 /**
- * Validates RemoveTags parameters in the order ECS reports problems: version, required parameters,
- * region, resource type, tags, then the resource itself.
+ * RemoveTags: validates the call, removes the tags that match, records the call for the stats and
+ * answers `{RequestId}`. An `applyThen500` call is applied and recorded with status 500.
+ */
+export function removeTagsAction(call: ActionCall): ActionResult {
+  const { ctx, params, requestId } = call;
+  const checked = validateRemoveTags(params, ctx.knownRegions, ctx.inventory);
+  if (!checked.ok) return checked;
+  const { regionId, resourceType, resourceId, tags } = checked.request;
+  const removedKeys = ctx.inventory.removeTags(regionId, resourceType, resourceId, tags);
+  const httpStatus = call.lostResponse ? 500 : 200;
+  ctx.stats.applied({ requestId, regionId, resourceType, resourceId, tags, removedKeys, httpStatus, atMs: ctx.now() });
+  ctx.logger.debug(
+    { requestId, regionId, resourceType, resourceId, removed: removedKeys.length },
+    'emulator removed tags',
+  );
+  return { ok: true, body: { RequestId: requestId } };
+}
+
+/**
+ * Validates RemoveTags parameters in the order ECS reports problems: required parameters, region,
+ * resource type, tags, then the resource itself. The version is checked before, for every action.
  */
 export function validateRemoveTags(
   params: Readonly<Record<string, string>>,
   knownRegions: ReadonlySet<string>,
   inventory: Inventory,
 ): RemoveTagsValidation {
-  if (params.Version !== ECS_API_VERSION) {
-    return fail(ecsError('InvalidVersion', 400, 'Specified parameter Version is not valid.'));
-  }
   const regionId = params.RegionId;
   if (!regionId) return fail(missingParameter('RegionId'));
   const resourceType = params.ResourceType;

@@ -14,11 +14,18 @@ export function responseFormat(format: string | undefined): ResponseFormat {
   return format?.toUpperCase() === 'JSON' ? 'JSON' : 'XML';
 }
 
-/** `{"RequestId": ...}` or `<ActionResponse><RequestId>...</RequestId></ActionResponse>`. */
-export function renderSuccess(format: ResponseFormat, action: string, requestId: string): RenderedBody {
-  if (format === 'JSON') return json({ RequestId: requestId });
+/**
+ * A success document: `body` as JSON, or as `<ActionResponse>…</ActionResponse>` XML where an array
+ * becomes repeated elements of its field's name, as ECS writes lists (`<Tags><Tag>…</Tag><Tag>…</Tag></Tags>`).
+ */
+export function renderSuccess(
+  format: ResponseFormat,
+  action: string,
+  body: Readonly<Record<string, unknown>>,
+): RenderedBody {
+  if (format === 'JSON') return json(body);
   const root = `${action}Response`;
-  return xml(`<${root}><RequestId>${escapeXml(requestId)}</RequestId></${root}>`);
+  return xml(`<${root}>${xmlFields(body)}</${root}>`);
 }
 
 /** The ECS error document: RequestId, HostId, Code, Message, Recommend. */
@@ -36,18 +43,29 @@ export function renderError(
     Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(error.code)}&product=Ecs`,
   };
   if (format === 'JSON') return json(fields);
-  const inner = Object.entries(fields)
-    .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
-    .join('');
-  return xml(`<Error>${inner}</Error>`);
+  return xml(`<Error>${xmlFields(fields)}</Error>`);
 }
 
-function json(value: Record<string, string>): RenderedBody {
+function json(value: Readonly<Record<string, unknown>>): RenderedBody {
   return { contentType: 'application/json;charset=utf-8', body: JSON.stringify(value) };
 }
 
 function xml(inner: string): RenderedBody {
   return { contentType: 'text/xml;charset=utf-8', body: `<?xml version="1.0" encoding="UTF-8"?>${inner}` };
+}
+
+function xmlFields(fields: Readonly<Record<string, unknown>>): string {
+  return Object.entries(fields)
+    .map(([name, value]) => (Array.isArray(value) ? value : [value]).map((item) => xmlElement(name, item)).join(''))
+    .join('');
+}
+
+function xmlElement(name: string, value: unknown): string {
+  const inner =
+    typeof value === 'object' && value !== null
+      ? xmlFields(value as Record<string, unknown>)
+      : escapeXml(String(value));
+  return `<${name}>${inner}</${name}>`;
 }
 
 function escapeXml(value: string): string {

@@ -27,6 +27,18 @@ export interface SecondStats {
   hangs: number;
 }
 
+/** How the calls of one action ended; calls that named no served action are not counted here. */
+export interface ActionStats {
+  /** 200 answers. */
+  ok: number;
+  /** `Throttling.User` answers from the action's own flow control. */
+  throttled: number;
+  /** Error answers other than throttling, injected 5xx included. */
+  errors: number;
+  /** Calls the `reset` or `hang` fault left without an answer. */
+  dropped: number;
+}
+
 /** Counters for tests and benchmarks; a deep copy, safe to keep. */
 export interface EmulatorStats {
   /** Every HTTP request received. */
@@ -47,6 +59,8 @@ export interface EmulatorStats {
   readonly calls: readonly RemoveTagsCallRecord[];
   /** Per-second counts, oldest first. */
   readonly perSecond: readonly SecondStats[];
+  /** Counts by action (`RemoveTags`, …), e.g. to count list calls apart from removals. */
+  readonly byAction: Readonly<Record<string, ActionStats>>;
 }
 
 type Outcome = 'ok' | 'throttled' | 'error' | 'reset' | 'hang';
@@ -62,6 +76,7 @@ export class StatsRecorder {
   #errorsByCode = new Map<string, number>();
   #calls: RemoveTagsCallRecord[] = [];
   #perSecond = new Map<number, SecondStats>();
+  #byAction = new Map<string, ActionStats>();
   readonly #recordCalls: boolean;
 
   constructor(recordCalls: boolean) {
@@ -73,8 +88,9 @@ export class StatsRecorder {
     this.#requests += 1;
   }
 
-  /** Counts how a request ended; `code` is the error code for error answers. */
-  outcome(outcome: Outcome, nowMs: number, code?: string): void {
+  /** Counts how a request ended; `code` is the error code for error answers, `action` the served action named. */
+  outcome(outcome: Outcome, nowMs: number, code?: string, action?: string): void {
+    if (action !== undefined) this.#countAction(action, outcome);
     const second = this.#second(nowMs);
     switch (outcome) {
       case 'ok':
@@ -118,6 +134,7 @@ export class StatsRecorder {
       accepted: this.#accepted,
       calls: this.#calls.map((c) => ({ ...c, tags: c.tags.map((t) => ({ ...t })), removedKeys: [...c.removedKeys] })),
       perSecond: [...this.#perSecond.values()].sort((a, b) => a.epochSecond - b.epochSecond).map((s) => ({ ...s })),
+      byAction: Object.fromEntries([...this.#byAction].map(([action, counts]) => [action, { ...counts }])),
     };
   }
 
@@ -132,6 +149,19 @@ export class StatsRecorder {
     this.#errorsByCode.clear();
     this.#calls = [];
     this.#perSecond.clear();
+    this.#byAction.clear();
+  }
+
+  #countAction(action: string, outcome: Outcome): void {
+    let counts = this.#byAction.get(action);
+    if (!counts) {
+      counts = { ok: 0, throttled: 0, errors: 0, dropped: 0 };
+      this.#byAction.set(action, counts);
+    }
+    if (outcome === 'ok') counts.ok += 1;
+    else if (outcome === 'throttled') counts.throttled += 1;
+    else if (outcome === 'error') counts.errors += 1;
+    else counts.dropped += 1;
   }
 
   #second(nowMs: number): SecondStats {

@@ -1,10 +1,11 @@
 // Dev tooling only: the whole cloud side on 127.0.0.1 for `npm run local` and end-to-end tests.
 // Never import this from handlers/ (it pulls in fauxqs, a devDependency).
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE_HEADROOM_BYTES } from '../../lib/aws/sqs-split.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../emulator/server.ts';
 import { type Poller, type PollerOptions, startPoller } from './poller.ts';
+import { queueArn } from './queue-arn.ts';
 import { localSqsClient, startLocalSqs } from './sqs.ts';
 
 export interface LocalStackOptions
@@ -139,11 +140,4 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
   const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
   if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
   return out.QueueUrl;
-}
-
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-  const arn = out.Attributes?.QueueArn;
-  if (!arn) throw new Error(`GetQueueAttributes returned no QueueArn for ${queueUrl}`);
-  return arn;
 }

@@ -192,6 +192,7 @@ describe('verifyRun', () => {
       accepted: 1,
       calls: [],
       perSecond: [],
+      byAction: {},
     },
     workQueue: { visible: 0, notVisible: 0, delayed: 0 },
     deliveries: new Map([['msg-1', 1]]),

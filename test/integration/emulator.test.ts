@@ -214,7 +214,7 @@ describe('emulator RemoveTags errors', () => {
     // Prepare
     const em = await start();
     // Act
-    const answer = await callEcs(em.url, { Action: 'DescribeTags', RegionId: 'cn-hangzhou' }, { nowMs: clockMs });
+    const answer = await callEcs(em.url, { Action: 'DescribeInstances', RegionId: 'cn-hangzhou' }, { nowMs: clockMs });
     // Assess
     expect(answer.status).toBe(404);
     expect(answer.body).toMatchObject({ Code: 'InvalidAction.NotFound' });

@@ -1,7 +1,8 @@
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type InvokeReport, judgeResponse, type Poller, startPoller } from '../../dev/local/poller.ts';
+import { judgeResponse } from '../../dev/local/judge-response.ts';
+import { type InvokeReport, type Poller, startPoller } from '../../dev/local/poller.ts';
 import { startLocalStack } from '../../dev/local/stack.ts';
 import { sendMessages } from '../../lib/aws/sqs-send.ts';
 import { type Fauxqs, startFauxqs } from '../support/fauxqs.ts';

@@ -1,0 +1,23 @@
+import type { EcsErrorAnswer } from './ecs-error.ts';
+import type { EmulatorContext } from './emulator-context.ts';
+import { removeTagsAction } from './remove-tags.ts';
+
+/** One authenticated, admitted call of an action. */
+export interface ActionCall {
+  readonly ctx: EmulatorContext;
+  readonly params: Readonly<Record<string, string>>;
+  readonly requestId: string;
+  /** The `applyThen500` fault: act, then answer 500 as if the response was lost. */
+  readonly lostResponse: boolean;
+}
+
+/** The body of a 200 answer (RequestId included), or the ECS error to answer with. */
+export type ActionResult =
+  | { readonly ok: true; readonly body: Readonly<Record<string, unknown>> }
+  | { readonly ok: false; readonly error: EcsErrorAnswer };
+
+/** Validates and performs one call of an action. */
+export type ActionHandler = (call: ActionCall) => ActionResult;
+
+/** The actions the emulator serves, by `Action` parameter. */
+export const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map([['RemoveTags', removeTagsAction]]);
