@@ -18,8 +18,8 @@ import type { FaultOptions } from '../emulator/server.ts';
 import { type Poller, type SqsHandler, startPoller } from '../local/poller.ts';
 import { queueDepth } from '../local/queue-depth.ts';
 import { localSqsClient } from '../local/sqs.ts';
+import { seededSendFaults, startSqsFaultProxy } from '../local/sqs-fault-proxy.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
-import { startSqsFaultProxy } from './sqs-fault-proxy.ts';
 import { type ChaosVerdict, deadLetterOf, type LogRecord, verifyRun } from './verify.ts';
 import { cutShort, type ParentMessage, type WorkerMessage } from './worker-kit.ts';
 import { buildWorkload, manifestBody, type Workload, type WorkloadOptions } from './workload.ts';
@@ -132,11 +132,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const timers: NodeJS.Timeout[] = [];
   const containers: Container[] = [];
   try {
-    const proxy = await startSqsFaultProxy({
-      target: stack.sqsEndpoint,
-      failRate: options.sqsSendFailRate,
-      seed: options.seed,
-    });
+    const sendFaults = seededSendFaults({ failRate: options.sqsSendFailRate, seed: options.seed });
+    const proxy = await startSqsFaultProxy(stack.sqsEndpoint, sendFaults.decide);
     closers.unshift(() => proxy.close());
     const env: Record<string, string> = {
       ...stack.env,
@@ -264,7 +261,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     for (const error of tally.workerErrors.filter((e) => !e.startsWith('receive') && !e.startsWith('delete'))) {
       failures.push(`worker: ${error}`);
     }
-    const proxyStats = proxy.stats();
+    const proxyStats = sendFaults.stats();
     const codes = emulatorStats.errorsByCode;
     const fivexx = (codes.InternalError ?? 0) + (codes.ServiceUnavailable ?? 0);
     const extra: [string, string][] = [

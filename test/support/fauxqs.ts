@@ -1,18 +1,23 @@
 import { once } from 'node:events';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { queueArn } from '../../dev/local/queue-arn.ts';
 import { queueDepth } from '../../dev/local/queue-depth.ts';
 import { localSqsClient, startLocalSqs } from '../../dev/local/sqs.ts';
 
 export { localSqsClient } from '../../dev/local/sqs.ts';
+// The SQS tests' names for the one fault proxy the chaos harness uses too.
+export {
+  type SqsProxyDecision as FaultDecision,
+  startSqsFaultProxy as startFaultProxy,
+} from '../../dev/local/sqs-fault-proxy.ts';
 
 // The SDK warns about Node 20 at client construction; it is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -54,12 +59,6 @@ export async function startFauxqs(): Promise<Fauxqs> {
     if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
     return out.QueueUrl;
   };
-  const arnOf = async (queueUrl: string) => {
-    const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
-    const arn = out.Attributes?.QueueArn;
-    if (!arn) throw new Error(`no QueueArn for ${queueUrl}`);
-    return arn;
-  };
 
   return {
     endpoint,
@@ -68,12 +67,12 @@ export async function startFauxqs(): Promise<Fauxqs> {
     createQueue,
     async createQueuePair(name, options = {}) {
       const dlqUrl = await createQueue(`${name}-dlq`);
-      const dlqArn = await arnOf(dlqUrl);
+      const dlqArn = await queueArn(sqs, dlqUrl);
       const queueUrl = await createQueue(name, {
         ...options.attributes,
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
       });
-      return { queueUrl, dlqUrl, queueArn: await arnOf(queueUrl), dlqArn };
+      return { queueUrl, dlqUrl, queueArn: await queueArn(sqs, queueUrl), dlqArn };
     },
     async receiveAll(queueUrl, options = {}) {
       const all: Message[] = [];
@@ -106,74 +105,6 @@ export async function startFauxqs(): Promise<Fauxqs> {
       for (const c of clients) c.destroy();
       await server.close();
     },
-  };
-}
-
-/** What the fault proxy does with one SQS request: pass it on, or answer it itself. */
-export type FaultDecision =
-  | { readonly kind: 'forward' }
-  | { readonly kind: 'respond'; readonly status: number; readonly body: unknown };
-
-/**
- * An HTTP proxy on 127.0.0.1 in front of fauxqs that can answer chosen requests itself, to produce the
- * failures fauxqs never does (5xx, throttling, per-entry server faults). `decide` sees the SQS action
- * (from X-Amz-Target) and the parsed JSON body.
- */
-export async function startFaultProxy(
-  target: string,
-  decide: (action: string, body: Record<string, unknown>) => FaultDecision,
-): Promise<{ endpoint: string; requests: string[]; close(): Promise<void> }> {
-  const requests: string[] = [];
-  const upstream = new URL(target);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const action = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSQS\./, '');
-      requests.push(action);
-      let body: Record<string, unknown> = {};
-      try {
-        const parsed: unknown = JSON.parse(raw.toString('utf8') || '{}');
-        if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
-      } catch {
-        // Not JSON: forward untouched.
-      }
-      const decision = decide(action, body);
-      if (decision.kind === 'respond') {
-        const text = JSON.stringify(decision.body);
-        res.writeHead(decision.status, {
-          'content-type': 'application/x-amz-json-1.0',
-          'content-length': Buffer.byteLength(text),
-        });
-        res.end(text);
-        return;
-      }
-      const forward = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
-      );
-      forward.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      forward.end(raw);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }
 
