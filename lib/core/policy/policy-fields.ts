@@ -24,14 +24,19 @@ function quoteHint(input: unknown): string {
   return typeof input === 'number' || typeof input === 'boolean' ? ` (quote it to use it as text: "${input}")` : '';
 }
 
-function typeError(expected: string) {
+function typeError(expected: string, hint: (input: unknown) => string = () => '') {
   return (iss: { readonly input?: unknown }) =>
-    iss.input === undefined ? 'is required' : `must be ${expected}; got ${describe(iss.input)}${quoteHint(iss.input)}`;
+    iss.input === undefined ? 'is required' : `must be ${expected}; got ${describe(iss.input)}${hint(iss.input)}`;
 }
+
+/** Error for a value that should be a YAML map (a JSON object). */
+export const mapError = typeError('a map of fields');
+/** Error for a value that should be a YAML sequence (a JSON array). */
+export const listError = typeError('a list');
 
 /** A string that must pass `problems`; each returned reason becomes one issue. */
 function checkedString(problems: (s: string) => readonly string[]) {
-  return z.string({ error: typeError('a string') }).superRefine((s, ctx) => {
+  return z.string({ error: typeError('a string', quoteHint) }).superRefine((s, ctx) => {
     for (const message of problems(s)) ctx.addIssue({ code: 'custom', message });
   });
 }
@@ -120,7 +125,7 @@ export const positiveInteger = z.number({ error: typeError('a positive integer')
 
 /** A list of strings; `emptyReason` refuses an empty list, and a repeated item is refused at its index. */
 export function uniqueList<T extends string>(item: z.ZodType<T>, emptyReason?: string) {
-  const array = z.array(item, { error: typeError('a list') });
+  const array = z.array(item, { error: listError });
   return (emptyReason === undefined ? array : array.min(1, { error: emptyReason })).superRefine((items, ctx) => {
     const firstIndex = new Map<string, number>();
     items.forEach((s, index) => {
@@ -130,6 +135,3 @@ export function uniqueList<T extends string>(item: z.ZodType<T>, emptyReason?: s
     });
   });
 }
-
-/** Error for a value that should be a YAML map (a JSON object). */
-export const mapError = typeError('a map of fields');

@@ -6,6 +6,7 @@ import { DEFAULT_POLICY_MAX_RESOURCES, type Policy, type RemoveRule } from './po
 import {
   keyPattern,
   keyPrefix,
+  listError,
   mapError,
   policyName,
   policyVersion,
@@ -87,7 +88,7 @@ export const policySchema = z
         'must list at least one resource type, or be left out for all',
       ).optional(),
       remove: z
-        .array(removeEntry, { error: mapError })
+        .array(removeEntry, { error: listError })
         .min(1, { error: 'must list at least one entry, or be left out' })
         .optional(),
       // An empty allowlist would strip every tag: a mistake far more often than an intent.
@@ -95,7 +96,7 @@ export const policySchema = z
         removableKey,
         'must list at least one key; an empty keepOnly would remove every tag',
       ).optional(),
-      protect: z.array(protectEntry, { error: mapError }).optional(),
+      protect: z.array(protectEntry, { error: listError }).optional(),
       exclude: excludeSection.optional(),
       maxResources: positiveInteger.optional(),
     },

@@ -17,6 +17,10 @@ function within(node: unknown, offset: number): boolean {
   return isNode(node) && node.range != null && node.range[0] <= offset && offset < node.range[2];
 }
 
+function endOf(node: unknown, fallback: number): number {
+  return isNode(node) && node.range ? node.range[2] : fallback;
+}
+
 function keyName(key: unknown): string | undefined {
   return isScalar(key) ? String(key.value) : undefined;
 }
@@ -27,8 +31,16 @@ function pathAt(node: unknown, offset: number, path: Segment[] = []): Segment[] 
     for (const pair of node.items) {
       const name = keyName(pair.key);
       if (name === undefined) continue;
-      if (within(pair.key, offset)) return [...path, name];
       if (within(pair.value, offset)) return pathAt(pair.value, offset, [...path, name]);
+      // On the key, or between key and value (the colon, a tag, an anchor): the field itself.
+      if (
+        isNode(pair.key) &&
+        pair.key.range &&
+        pair.key.range[0] <= offset &&
+        offset < endOf(pair.value, pair.key.range[2])
+      ) {
+        return [...path, name];
+      }
     }
   } else if (isSeq(node)) {
     const index = node.items.findIndex((item) => within(item, offset));
