@@ -66,7 +66,8 @@ export interface DescribeTagsRequest {
 export interface TagPairCount {
   readonly key: string;
   readonly value: string;
-  readonly resourceCounts: Readonly<Partial<Record<ResourceType, number>>>;
+  /** Keyed by the lower-case resource type (the adapter maps `Securitygroup` to `securitygroup`). */
+  readonly resourceTypeCounts: Readonly<Partial<Record<ResourceType, number>>>;
 }
 
 export interface DescribeTagsPage {
