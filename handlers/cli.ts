@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runDemo } from '../dev/demo/run-demo.ts';
-import { EMULATOR_ACCESS_KEY_ID } from '../dev/emulator/defaults.ts';
-import { loadInventory, startEmulator } from '../dev/emulator/server.ts';
 import { defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
 import { runEnqueue } from '../lib/aws/enqueue.ts';
 import { positiveIntFlag, positiveNumberFlag, rateFlag, urlFlag } from '../lib/cli/options.ts';
@@ -100,52 +97,9 @@ async function run(args: readonly string[]): Promise<number> {
 }
 
 async function emulator(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      port: { type: 'string', default: '0' },
-      inventory: { type: 'string' },
-      'max-qps': { type: 'string' },
-      'fault-rate': { type: 'string' },
-      'reset-rate': { type: 'string' },
-      'hang-rate': { type: 'string' },
-      'apply-then-500-rate': { type: 'string' },
-      'latency-ms': { type: 'string' },
-      seed: { type: 'string', default: '1' },
-    },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`tag-cleanup: --port must be 0-65535 (got '${values.port}')\n`);
-    return 2;
-  }
-  const inventory = await loadInventory(values.inventory ?? `${examplesDir}/inventory.json`);
-  const maxQps = positiveNumberFlag('max-qps', values['max-qps']);
-  const faults = {
-    ...optional('errorRate', rateFlag('fault-rate', values['fault-rate'])),
-    ...optional('resetRate', rateFlag('reset-rate', values['reset-rate'])),
-    ...optional('hangRate', rateFlag('hang-rate', values['hang-rate'])),
-    ...optional('applyThen500Rate', rateFlag('apply-then-500-rate', values['apply-then-500-rate'])),
-    ...optional('latencyMs', positiveNumberFlag('latency-ms', values['latency-ms'])),
-  };
-  const running = await startEmulator({
-    port,
-    inventory,
-    faults,
-    seed: positiveIntFlag('seed', values.seed) ?? 1,
-    ...(maxQps !== undefined && { maxQps }),
-  });
-  process.stdout.write(
-    `ECS emulator listening on ${running.url}\n` +
-      `  access key id: ${EMULATOR_ACCESS_KEY_ID} (secret: the emulator default, see README)\n` +
-      `  try: TAG_CLEANUP_ECS_ENDPOINT=${running.url} tag-cleanup run examples/manifests/01-compliance-sweep.json\n`,
-  );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await running.close();
-  return 0;
+  // Dev tooling is loaded only for its own commands, so `run` never loads the emulator.
+  const { runEmulatorCommand } = await import('../dev/emulator/command.ts');
+  return runEmulatorCommand(args, { examplesDir, stdout: process.stdout, stderr: process.stderr });
 }
 
 async function demo(args: readonly string[]): Promise<number> {
@@ -158,6 +112,7 @@ async function demo(args: readonly string[]): Promise<number> {
     },
   });
   const config = loadConfig();
+  const { runDemo } = await import('../dev/demo/run-demo.ts');
   return runDemo(
     {
       examplesDir,
@@ -227,10 +182,6 @@ async function local(args: readonly string[]): Promise<number> {
     },
     { stdout: process.stdout, stderr: process.stderr },
   );
-}
-
-function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
