@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { backoffDelayMs } from '../core/backoff.ts';
 import { ApiError, classifyError, DeadlineError, type ErrorClass, StoppedError } from '../core/errors.ts';
 import type { GiveUpReason } from '../core/outcome.ts';
 import type { CallOptions, Sleep } from '../core/ports.ts';
@@ -30,17 +31,31 @@ export interface ExecutorOptions {
   readonly logger?: Logger;
 }
 
+/** A call that gave up, and why. */
+export interface CallFailure {
+  readonly ok: false;
+  readonly reason: GiveUpReason;
+  /** The last error seen; for `deadline` with no attempt made, a DeadlineError. */
+  readonly error: unknown;
+  readonly errorClass?: ErrorClass;
+  readonly attempts: number;
+  readonly throttles: number;
+}
+
+/** How {@link Executor.run} ended: the value, or the reason it gave up. */
 export type CallResult<T> =
   | { readonly ok: true; readonly value: T; readonly attempts: number; readonly throttles: number }
-  | {
-      readonly ok: false;
-      readonly reason: GiveUpReason;
-      /** The last error seen; for `deadline` with no attempt made, a DeadlineError. */
-      readonly error: unknown;
-      readonly errorClass?: ErrorClass;
-      readonly attempts: number;
-      readonly throttles: number;
-    };
+  | CallFailure;
+
+/** What one call has been through so far, across its attempts. */
+interface CallState {
+  attempts: number;
+  throttles: number;
+  lastError: unknown;
+  lastClass: ErrorClass | undefined;
+  /** When the latest attempt went out, so the rate controller can tell a stale throttle from a fresh one. */
+  sentAt: number | undefined;
+}
 
 /** Counters for the summary lines and the bench. */
 export interface ExecutorStats {
@@ -96,7 +111,7 @@ export class Executor {
     return this.#stop.signal.aborted;
   }
 
-  /** Stops every later attempt and wakes everything waiting; calls already in flight finish. */
+  /** Stops every later attempt, aborts the requests in flight and wakes everything waiting. */
   stop(error: unknown): void {
     if (this.stopped) return;
     this.#stopError = error;
@@ -125,88 +140,126 @@ export class Executor {
 
   /** Runs `attempt` until it succeeds, fails for good, runs out of attempts or hits the deadline. */
   async run<T>(attempt: (options: CallOptions) => Promise<T>, context: CallContext = {}): Promise<CallResult<T>> {
-    const { maxAttempts, rate } = this.#options;
     const deadlineAt = this.#options.deadlineAt ?? Number.POSITIVE_INFINITY;
-    let lastError: unknown;
-    let lastClass: ErrorClass | undefined;
-    let attempts = 0;
-    let throttles = 0;
-    const gaveUp = (reason: GiveUpReason, error: unknown, errorClass?: ErrorClass): CallResult<T> => ({
-      ok: false,
-      reason,
-      error,
-      attempts,
-      throttles,
-      ...(errorClass !== undefined && { errorClass }),
-    });
-    let sentAt: number | undefined;
-    while (attempts < maxAttempts) {
-      if (this.stopped) return gaveUp('stopped', this.#stopError, 'fatal');
+    const call: CallState = {
+      attempts: 0,
+      throttles: 0,
+      lastError: undefined,
+      lastClass: undefined,
+      sentAt: undefined,
+    };
+    while (call.attempts < this.#options.maxAttempts) {
+      if (this.stopped) return giveUp(call, 'stopped', this.#stopError, 'fatal');
       try {
-        const value = await this.#limit(async () => {
-          await this.#passProbeGate();
-          if (this.stopped) throw new StoppedError('run stopped');
-          // Slots are handed out when due, at the rate of that moment, so a cut reaches the wire at once.
-          await rate.acquire(deadlineAt, this.#stop.signal);
-          if (this.stopped) throw new StoppedError('run stopped');
-          const timeoutMs = Math.min(this.#options.requestTimeoutMs ?? 10_000, deadlineAt - this.#now());
-          if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
-          attempts++;
-          this.stats.attempts++;
-          this.#options.logger?.debug({ ...context, attempt: attempts }, 'call.attempt');
-          sentAt = this.#now();
-          return attempt({ timeoutMs });
-        });
-        rate.onSuccess();
+        const value = await this.#limit(() => this.#send(attempt, call, context, deadlineAt));
+        this.#options.rate.onSuccess();
         this.#probeAnsweredWith('ok');
-        return { ok: true, value, attempts, throttles };
+        return { ok: true, value, attempts: call.attempts, throttles: call.throttles };
       } catch (error) {
-        if (error instanceof StoppedError) return gaveUp('stopped', this.#stopError, 'fatal');
-        if (error instanceof DeadlineError) {
-          this.#probeAnsweredWith('ok'); // the others must not wait on a probe that will never be sent
-          return gaveUp('deadline', lastError ?? error, lastClass);
-        }
-        let errorClass = classifyError(error);
-        // Every attempt carries a fresh random nonce, so one refusal can be a fluke (a duplicated packet),
-        // but a second one in the same run means the nonce source is broken: retrying would only burn quota.
-        if (codeOf(error) === 'SignatureNonceUsed' && this.#nonceRefusals++ > 0) errorClass = 'fatal';
-        this.#probeAnsweredWith(errorClass);
-        lastError = error;
-        lastClass = errorClass;
-        if (errorClass === 'throttle') {
-          throttles++;
-          this.stats.throttled++;
-          rate.onThrottle(error instanceof ApiError ? error.retryAfterMs : undefined, sentAt);
-        } else if (error instanceof ApiError) {
-          rate.onSuccess(); // an answer that is not a throttle still shows the quota let the call through
-        }
-        if (errorClass === 'fatal') {
-          this.stop(error);
-          return gaveUp('fatal', error, errorClass);
-        }
-        if (errorClass === 'permanent') return gaveUp('permanent', error, errorClass);
-        if (attempts >= maxAttempts) break;
-        const delayMs = this.#backoffMs(error, errorClass, attempts);
-        if (this.#now() + delayMs >= deadlineAt) return gaveUp('deadline', error, errorClass);
-        this.stats.retries++;
-        this.#options.logger?.warn(
-          { ...context, attempt: attempts, delayMs: Math.round(delayMs), code: codeOf(error), errorClass },
-          'call.retry',
-        );
-        await this.#sleep(delayMs, this.#stop.signal);
+        const verdict = this.#learnFrom(error, call);
+        if (typeof verdict !== 'string') return verdict;
+        if (call.attempts >= this.#options.maxAttempts) break;
+        const late = await this.#waitToRetry(error, verdict, call, context, deadlineAt);
+        if (late) return late;
       }
     }
-    return gaveUp('exhausted', lastError, lastClass);
+    return giveUp(call, 'exhausted', call.lastError, call.lastClass);
+  }
+
+  /** One attempt, inside a concurrency slot: probe gate, rate slot, deadline check, then the request. */
+  async #send<T>(
+    attempt: (options: CallOptions) => Promise<T>,
+    call: CallState,
+    context: CallContext,
+    deadlineAt: number,
+  ): Promise<T> {
+    await this.#passProbeGate();
+    if (this.stopped) throw new StoppedError('run stopped');
+    // Slots are handed out when due, at the rate of that moment, so a cut reaches the wire at once.
+    await this.#options.rate.acquire(deadlineAt, this.#stop.signal);
+    if (this.stopped) throw new StoppedError('run stopped');
+    const timeoutMs = Math.min(this.#options.requestTimeoutMs ?? 10_000, deadlineAt - this.#now());
+    if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
+    call.attempts++;
+    this.stats.attempts++;
+    this.#options.logger?.debug({ ...context, attempt: call.attempts }, 'call.attempt');
+    call.sentAt = this.#now();
+    // The stop signal goes with the request, so a fatal error elsewhere aborts it in flight.
+    return attempt({ timeoutMs, signal: this.#stop.signal });
+  }
+
+  /**
+   * Classifies a failed attempt and feeds the rate controller. Returns the failure when the call must give
+   * up, or the error class of a failure worth retrying.
+   */
+  #learnFrom(error: unknown, call: CallState): CallFailure | ErrorClass {
+    if (error instanceof StoppedError) return giveUp(call, 'stopped', this.#stopError, 'fatal');
+    if (error instanceof DeadlineError) {
+      this.#probeAnsweredWith('ok'); // the others must not wait on a probe that will never be sent
+      return giveUp(call, 'deadline', call.lastError ?? error, call.lastClass);
+    }
+    // Without an answer from the API after a stop, the request was (most likely) aborted by the stop itself.
+    if (this.stopped && !(error instanceof ApiError)) return giveUp(call, 'stopped', this.#stopError, 'fatal');
+    let errorClass = classifyError(error);
+    // Every attempt carries a fresh random nonce, so one refusal can be a fluke (a duplicated packet),
+    // but a second one in the same run means the nonce source is broken: retrying would only burn quota.
+    if (codeOf(error) === 'SignatureNonceUsed' && this.#nonceRefusals++ > 0) errorClass = 'fatal';
+    this.#probeAnsweredWith(errorClass);
+    call.lastError = error;
+    call.lastClass = errorClass;
+    if (errorClass === 'throttle') {
+      call.throttles++;
+      this.stats.throttled++;
+      this.#options.rate.onThrottle(error instanceof ApiError ? error.retryAfterMs : undefined, call.sentAt);
+    } else if (error instanceof ApiError) {
+      this.#options.rate.onSuccess(); // an answer that is not a throttle still shows the quota let the call through
+    }
+    if (errorClass === 'fatal') {
+      this.stop(error);
+      return giveUp(call, 'fatal', error, errorClass);
+    }
+    if (errorClass === 'permanent') return giveUp(call, 'permanent', error, errorClass);
+    return errorClass;
+  }
+
+  /** Sleeps out the backoff before a retry, outside any concurrency slot; gives up if it would pass the deadline. */
+  async #waitToRetry(
+    error: unknown,
+    errorClass: ErrorClass,
+    call: CallState,
+    context: CallContext,
+    deadlineAt: number,
+  ): Promise<CallFailure | undefined> {
+    const delayMs = this.#backoffMs(error, errorClass, call.attempts);
+    if (this.#now() + delayMs >= deadlineAt) return giveUp(call, 'deadline', error, errorClass);
+    this.stats.retries++;
+    this.#options.logger?.warn(
+      { ...context, attempt: call.attempts, delayMs: Math.round(delayMs), code: codeOf(error), errorClass },
+      'call.retry',
+    );
+    await this.#sleep(delayMs, this.#stop.signal);
+    return undefined;
   }
 
   /** Full jitter over a capped exponential step; the server's retry-after wins when present. */
   #backoffMs(error: unknown, errorClass: ErrorClass, attempt: number): number {
     if (error instanceof ApiError && error.retryAfterMs !== undefined) return error.retryAfterMs;
-    const base =
+    const baseDelayMs =
       errorClass === 'throttle' ? (this.#options.throttleBaseDelayMs ?? 500) : (this.#options.baseDelayMs ?? 100);
-    const cap = Math.min(this.#options.maxDelayMs ?? 20_000, base * 2 ** (attempt - 1));
-    return this.#random() * cap;
+    const policy = { baseDelayMs, maxDelayMs: this.#options.maxDelayMs ?? 20_000, jitterShare: 1 };
+    return backoffDelayMs(attempt, policy, this.#random);
   }
+}
+
+function giveUp(call: CallState, reason: GiveUpReason, error: unknown, errorClass?: ErrorClass): CallFailure {
+  return {
+    ok: false,
+    reason,
+    error,
+    attempts: call.attempts,
+    throttles: call.throttles,
+    ...(errorClass !== undefined && { errorClass }),
+  };
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -149,7 +149,8 @@ describe('fatal authentication errors through the CLI engine (runManifests)', ()
   });
 
   it('surfaces each refusal from the client as an ApiError carrying the code, the message and the RequestId', async () => {
-    // Prepare
+    // Prepare: an emulator of its own, since requests a stopped run aborted may still land on the shared one
+    const own = await startTestEcs(inventory(resource('d-0', tagRecord(3))), { accounts: [STS] });
     const request = {
       regionId: 'cn-hangzhou',
       resourceType: 'disk' as const,
@@ -158,17 +159,17 @@ describe('fatal authentication errors through the CLI engine (runManifests)', ()
     };
     const fixedNonce = `replayed-${randomUUID()}`;
     const stale = new EcsClient({
-      endpoint: emulator.url,
+      endpoint: own.url,
       credentials: staticCredentials(STS),
       now: () => Date.now() - TWENTY_MINUTES_MS,
     });
     const replaying = new EcsClient({
-      endpoint: emulator.url,
+      endpoint: own.url,
       credentials: staticCredentials(STS),
       nonce: () => fixedNonce,
     });
     const wrong = new EcsClient({
-      endpoint: emulator.url,
+      endpoint: own.url,
       credentials: staticCredentials({ ...STS, accessKeySecret: 'nope' }),
     });
     // Act
@@ -177,6 +178,8 @@ describe('fatal authentication errors through the CLI engine (runManifests)', ()
     const replayError = await replaying.removeTags(request).catch((e: unknown) => e);
     const wrongError = await wrong.removeTags(request).catch((e: unknown) => e);
     for (const c of [stale, replaying, wrong]) c.close();
+    const requests = own.stats().requests;
+    await own.close();
     // Assess
     const requestId = expect.stringMatching(/^[0-9A-F-]{36}$/);
     expect(first.requestId).toMatch(/^[0-9A-F-]{36}$/);
@@ -190,7 +193,7 @@ describe('fatal authentication errors through the CLI engine (runManifests)', ()
     });
     expect(wrongError).toBeInstanceOf(ApiError);
     expect(wrongError).toMatchObject({ code: 'SignatureDoesNotMatch', httpStatus: 400, requestId });
-    expect(emulator.stats().requests).toBe(4);
+    expect(requests).toBe(4);
   });
 });
 

@@ -280,6 +280,32 @@ describe('Executor concurrency', () => {
     expect(order).toStrictEqual(['flaky', 'other', 'flaky']);
   });
 
+  it.each([
+    ['a fatal error in another call', (exec: Executor) => exec.run(scripted(badSignature()).fn)],
+    ['an explicit stop', async (exec: Executor) => exec.stop(new Error('shutting down'))],
+  ])('aborts a request in flight on %s, and gives it up as stopped without a retry', async (_name, stopRun) => {
+    // Prepare: the probe is answered, then a request hangs until its signal aborts
+    const time = fakeClock();
+    const exec = executor(time, { concurrency: 2 });
+    await exec.run(scripted().fn);
+    let signal: AbortSignal | undefined;
+    const hanging = exec.run(
+      (options) =>
+        new Promise<string>((_resolve, reject) => {
+          signal = options.signal;
+          signal?.addEventListener('abort', () => reject(new NetworkError('Aborted', 'request aborted')));
+        }),
+    );
+    while (signal === undefined) await new Promise((resolve) => setImmediate(resolve));
+    // Act
+    await stopRun(exec);
+    const result = await hanging;
+    // Assess
+    expect(signal.aborted).toBe(true);
+    expect(result).toMatchObject({ ok: false, reason: 'stopped', errorClass: 'fatal', attempts: 1 });
+    expect(exec.stats.retries).toBe(0);
+  });
+
   it('lets calls already queued give up as stopped once a fatal error stops the run', async () => {
     // Prepare
     const time = fakeClock();
