@@ -249,8 +249,8 @@ describe('parsePolicy locates YAML problems by path and line:column', () => {
       'p.yaml:4:5',
     ],
     ['a duplicate key in JSON', '{"version": 1, "version": 1}', 'version', 'duplicate key', 'p.yaml:1:16'],
-    ['an unclosed quote', 'version: 1\nname: "oops\n', '', 'YAML syntax error', 'p.yaml:3:1'],
-    ['a bad indent', 'version: 1\nregions: [cn-hangzhou\nname: a\n', 'name', 'YAML syntax error', 'p.yaml:3:1'],
+    ['an unclosed quote', 'version: 1\nname: "oops\n', '', 'YAML error (MISSING_CHAR)', 'p.yaml:3:1'],
+    ['a bad indent', 'version: 1\nregions: [cn-hangzhou\nname: a\n', 'name', 'YAML error (BAD_INDENT)', 'p.yaml:3:1'],
     ['an unknown YAML tag', 'version: 1\nname: !secret a\n', 'name', 'Unresolved tag', 'p.yaml:2:7'],
     ['two documents', 'version: 1\n---\nversion: 1\n', '', 'multiple documents', 'p.yaml:2:1'],
   ])('%s', (_label, text, path, reason, location) => {

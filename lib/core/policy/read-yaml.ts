@@ -72,7 +72,7 @@ function offsetOf(root: unknown, path: readonly PropertyKey[]): number {
 function reasonOf(error: YAMLError): string {
   if (error.code === 'DUPLICATE_KEY') return 'duplicate key: each field may appear only once';
   // Keep the library's first line only; it is precise, and the location is added by the caller.
-  return `YAML syntax error (${error.code}): ${error.message.split('\n')[0]}`;
+  return `YAML error (${error.code}): ${error.message.split('\n')[0]}`;
 }
 
 /**
