@@ -7,7 +7,7 @@ import {
   NetworkError,
   type ValidationIssue,
 } from './errors.ts';
-import type { ResourceType, TagSpec } from './manifest/types.ts';
+import type { ManifestOrigin, ResourceType, TagSpec } from './manifest/types.ts';
 
 /** The final word on one resource of one manifest. `deferred` means handed on, not dropped. */
 export type Outcome = 'removed' | 'partial' | 'failed' | 'rejected' | 'deferred' | 'planned';
@@ -115,6 +115,8 @@ export interface ManifestSummary {
   readonly event: 'manifest.summary';
   readonly manifestId: string;
   readonly dryRun: boolean;
+  /** Who made the manifest (a sweep's policy, an event adapter's event ids); absent for hand-written ones. */
+  readonly origin?: ManifestOrigin;
   readonly resources: number;
   readonly byOutcome: Readonly<Record<Outcome, number>>;
   readonly tagsRemoved: number;

@@ -1,3 +1,4 @@
+import type { ManifestOrigin } from '../core/manifest/types.ts';
 import type { ManifestSummary, Outcome, OutcomeLine, ResourceResult, Settlement } from '../core/outcome.ts';
 import type { Logger } from '../logger.ts';
 
@@ -9,6 +10,7 @@ export class ManifestReporter {
   readonly #logger: Logger;
   readonly #manifestId: string;
   readonly #dryRun: boolean;
+  readonly #origin: ManifestOrigin | undefined;
   readonly #startedAt: number;
   readonly #now: () => number;
   readonly #reported = new Set<string>();
@@ -26,7 +28,14 @@ export class ManifestReporter {
   #retries = 0;
   #throttled = 0;
 
-  constructor(logger: Logger, manifestId: string, dryRun: boolean, now: () => number = Date.now) {
+  constructor(
+    logger: Logger,
+    manifestId: string,
+    dryRun: boolean,
+    now: () => number = Date.now,
+    origin?: ManifestOrigin,
+  ) {
+    this.#origin = origin;
     this.#logger = logger;
     this.#manifestId = manifestId;
     this.#dryRun = dryRun;
@@ -57,6 +66,7 @@ export class ManifestReporter {
       event: 'manifest.summary',
       manifestId: this.#manifestId,
       dryRun: this.#dryRun,
+      ...(this.#origin !== undefined && { origin: this.#origin }),
       resources: this.#reported.size,
       byOutcome: { ...this.#byOutcome },
       tagsRemoved: this.#tagsRemoved,

@@ -47,7 +47,7 @@ export interface ManifestRun {
  */
 export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promise<ManifestRun> {
   const now = deps.now ?? Date.now;
-  const reporter = new ManifestReporter(deps.logger, manifest.manifestId, manifest.dryRun, now);
+  const reporter = new ManifestReporter(deps.logger, manifest.manifestId, manifest.dryRun, now, manifest.origin);
   const plan = planManifest(manifest);
   const finished = (result: ResourceResult): ResourceResult => {
     if (result.status !== 'unfinished') reporter.report(result);

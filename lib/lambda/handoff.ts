@@ -65,6 +65,8 @@ export async function handOff(
     regionId: manifest.regionId,
     dryRun: manifest.dryRun,
     resources: unfinished.map(toEntry),
+    // The origin travels with the work, so the last outcome of a resource still names its sweep or events.
+    ...(manifest.origin && { origin: manifest.origin }),
     continuation: {
       attempt,
       sourceMessageId,

@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { isSystemTagKey } from '../../lib/core/ecs-api.ts';
 import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest/types.ts';
 import { evaluateResource, type ObservedTag, type ResourceVerdict } from '../../lib/core/policy/evaluate-resource.ts';
-import { keysToList, type TagPairCount } from '../../lib/core/policy/keys-to-list.ts';
+import { keysToList } from '../../lib/core/policy/keys-to-list.ts';
 import type { Policy, ProtectRule, RemoveRule } from '../../lib/core/policy/policy.ts';
 import { tagMatcher } from '../../lib/core/policy/tag-matcher.ts';
+import type { TagPairCount } from '../../lib/core/ports.ts';
 
 // Factories: a valid policy and a listed resource, overridable field by field.
 function policyWith(overrides: Partial<Policy> = {}): Policy {

@@ -160,6 +160,7 @@ export function parseManifest(input: unknown, options: ParseManifestOptions = {}
     resources,
     rejected,
     ...(data.continuation === undefined ? {} : { continuation: toContinuation(data.continuation) }),
+    ...(data.origin === undefined ? {} : { origin: data.origin }),
     ...(data.part === undefined ? {} : { part: { index: data.part.index, count: data.part.count } }),
   };
 }

@@ -5,7 +5,17 @@ import { codePointLength, describe } from './describe.ts';
 import type { AllowedFields } from './issues.ts';
 import { MAX_TAGS_PER_ENTRY, RESOURCE_TYPES } from './types.ts';
 
-const TOP_FIELDS = ['version', 'manifestId', 'regionId', 'dryRun', 'resources', 'continuation', 'part'] as const;
+const TOP_FIELDS = [
+  'version',
+  'manifestId',
+  'regionId',
+  'dryRun',
+  'resources',
+  'continuation',
+  'origin',
+  'part',
+] as const;
+const ORIGIN_FIELDS = ['kind', 'policy', 'policySha256', 'eventIds'] as const;
 const ENTRY_FIELDS = ['resourceType', 'resourceId', 'regionId', 'tags'] as const;
 const TAG_FIELDS = ['key', 'value'] as const;
 const CONTINUATION_FIELDS = ['attempt', 'sourceMessageId', 'lastError'] as const;
@@ -183,6 +193,30 @@ const continuationSchema = z.strictObject(
   { error: objectError('continuation') },
 );
 
+// A sweep's policy name follows the policy file's rule; a CloudEvent id is any non-empty string (CloudEvents 1.0).
+const POLICY_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const SHA256_HEX_PATTERN = /^[0-9a-f]{64}$/;
+const MAX_ORIGIN_EVENT_IDS = 10_000;
+
+const originSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('sweep'),
+      policy: z.string().regex(POLICY_NAME_PATTERN, 'origin.policy must be 1-64 of letters, digits, ".", "_", "-"'),
+      policySha256: z.string().regex(SHA256_HEX_PATTERN, 'origin.policySha256 must be 64 lower-case hex digits'),
+    }),
+    z.strictObject({
+      kind: z.literal('event'),
+      eventIds: z
+        .array(z.string().min(1, 'origin.eventIds must not hold an empty id').max(256))
+        .min(1, 'origin.eventIds must not be empty')
+        .max(MAX_ORIGIN_EVENT_IDS),
+    }),
+  ],
+  { error: () => 'origin.kind must be "sweep" or "event"' },
+);
+
 const partSchema = z
   .strictObject(
     { index: positiveInteger('part.index'), count: positiveInteger('part.count') },
@@ -219,6 +253,7 @@ export const topSchema = z.strictObject(
           : `resources must be an array; got ${describe(iss.input)}`,
     }),
     continuation: continuationSchema.optional(),
+    origin: originSchema.optional(),
     part: partSchema.optional(),
   },
   { error: objectError('manifest') },
@@ -228,6 +263,7 @@ export const topSchema = z.strictObject(
 export const topAllowed: AllowedFields = (path) => {
   if (path[0] === 'continuation') return path[1] === 'lastError' ? LAST_ERROR_FIELDS : CONTINUATION_FIELDS;
   if (path[0] === 'part') return PART_FIELDS;
+  if (path[0] === 'origin') return ORIGIN_FIELDS;
   return TOP_FIELDS;
 };
 

@@ -47,6 +47,14 @@ export interface ContinuationInfo {
   readonly lastError?: { readonly code: string; readonly message: string };
 }
 
+/**
+ * Who made a manifest, so every outcome can be traced back: a sweep names its policy file (and its hash),
+ * the event adapter the CloudEvent ids. Hand-written manifests have none. It survives hand-offs and splits.
+ */
+export type ManifestOrigin =
+  | { readonly kind: 'sweep'; readonly policy: string; readonly policySha256: string }
+  | { readonly kind: 'event'; readonly eventIds: readonly string[] };
+
 /** A validated version-1 manifest. */
 export interface Manifest {
   readonly version: 1;
@@ -58,6 +66,7 @@ export interface Manifest {
   /** Entries rejected on their own; the rest of the manifest proceeds. */
   readonly rejected: readonly RejectedEntry[];
   readonly continuation?: ContinuationInfo;
+  readonly origin?: ManifestOrigin;
   /** Set when a large manifest was split into several messages. */
   readonly part?: { readonly index: number; readonly count: number };
 }

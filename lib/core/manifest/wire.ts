@@ -1,5 +1,11 @@
 /** The wire form of a manifest: what the CLI enqueues and the Lambda re-enqueues, read back by the parser. */
-import { type ContinuationInfo, MANIFEST_VERSION, type ResourceType, type TagSpec } from './types.ts';
+import {
+  type ContinuationInfo,
+  MANIFEST_VERSION,
+  type ManifestOrigin,
+  type ResourceType,
+  type TagSpec,
+} from './types.ts';
 
 /** What {@link serializeManifest} needs: a {@link Manifest}, or planned resources for a continuation or split. */
 export interface ManifestDraft {
@@ -13,6 +19,7 @@ export interface ManifestDraft {
     readonly tags: readonly TagSpec[];
   }[];
   readonly continuation?: ContinuationInfo;
+  readonly origin?: ManifestOrigin;
   readonly part?: { readonly index: number; readonly count: number };
 }
 
@@ -32,6 +39,7 @@ export interface WireManifest {
   dryRun: boolean;
   resources: WireEntry[];
   continuation?: ContinuationInfo;
+  origin?: ManifestOrigin;
   part?: { index: number; count: number };
 }
 
@@ -65,6 +73,7 @@ export function serializeManifest(manifest: ManifestDraft): WireManifest {
       tags: r.tags.map((t) => (t.value === undefined ? { key: t.key } : { key: t.key, value: t.value })),
     })),
     ...(manifest.continuation === undefined ? {} : { continuation: toContinuation(manifest.continuation) }),
+    ...(manifest.origin === undefined ? {} : { origin: manifest.origin }),
     ...(manifest.part === undefined ? {} : { part: { index: manifest.part.index, count: manifest.part.count } }),
   };
 }

@@ -1,15 +1,8 @@
 /** The sweep's discovery step: from a region's DescribeTags rows, the ListTagResources listings worth running. */
 import type { ResourceType } from '../manifest/types.ts';
+import type { TagPairCount } from '../ports.ts';
 import type { Policy } from './policy.ts';
 import { tagMatcher } from './tag-matcher.ts';
-
-/** One DescribeTags row: a key and value, and how many resources of each type carry the pair. */
-export interface TagPairCount {
-  readonly key: string;
-  readonly value: string;
-  /** Keyed by the lower-case resource type (the adapter maps `Securitygroup` to `securitygroup`). */
-  readonly resourceTypeCounts: Readonly<Partial<Record<ResourceType, number>>>;
-}
 
 /** One listing: all pages of ListTagResources for a type, filtered by `Tag.1.Key` (and `Tag.1.Value` when set). */
 export interface ListQuery {

@@ -1,12 +1,9 @@
 /** How a sweep names and marks the manifests it makes. */
+import type { ManifestOrigin } from '../manifest/types.ts';
 import type { WireManifest } from '../manifest/wire.ts';
 
 /** The `origin` a sweep writes into each manifest, so every outcome line can be traced to a policy file. */
-export interface SweepOrigin {
-  readonly kind: 'sweep';
-  readonly policy: string;
-  readonly policySha256: string;
-}
+export type SweepOrigin = Extract<ManifestOrigin, { kind: 'sweep' }>;
 
 /** A sweep's manifest on the wire. */
 export type SweepManifest = WireManifest & { readonly origin: SweepOrigin };
