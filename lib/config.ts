@@ -155,3 +155,49 @@ export function requireQueues(config: Config): Config & { readonly queueUrl: str
   if (missing.length > 0) throw new ConfigError(`the Lambda handler needs ${missing.join(' and ')}`);
   return config as Config & { readonly queueUrl: string; readonly dlqUrl: string };
 }
+
+/** What the ingest function (event-driven cleanup) reads on top of {@link Config}. */
+export interface IngestConfig extends Config {
+  /** The events queue each accepted CloudEvent goes to. */
+  readonly eventsQueueUrl: string;
+  /** SSM SecureString name holding the ingest token, read through the extension (Lambda). */
+  readonly ssmIngestTokenParam?: string;
+  /** The ingest token itself, for local use; the SSM parameter wins when both are set. */
+  readonly ingestToken?: string;
+}
+
+const ingestEnvSchema = z.object({
+  TAG_CLEANUP_EVENTS_QUEUE_URL: optionalUrl('TAG_CLEANUP_EVENTS_QUEUE_URL'),
+  TAG_CLEANUP_SSM_INGEST_TOKEN_PARAM: z.string().optional(),
+  TAG_CLEANUP_INGEST_TOKEN: z.string().optional(),
+});
+
+/**
+ * Reads the ingest function's environment. A missing token is not an error here: the handler then answers
+ * every request 500 and logs `ingest.misconfigured`, so a deploy without a token accepts nothing.
+ */
+export function loadIngestConfig(env: Readonly<Record<string, string | undefined>> = process.env): IngestConfig {
+  const config = loadConfig(env);
+  const parsed = ingestEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
+  const e = parsed.data;
+  if (e.TAG_CLEANUP_EVENTS_QUEUE_URL === undefined) {
+    throw new ConfigError('the ingest function needs TAG_CLEANUP_EVENTS_QUEUE_URL (the events queue)');
+  }
+  const ssmParam = e.TAG_CLEANUP_SSM_INGEST_TOKEN_PARAM?.trim();
+  // The token is compared byte for byte, so it is not trimmed; only a blank one counts as unset.
+  const token = e.TAG_CLEANUP_INGEST_TOKEN;
+  return {
+    ...config,
+    eventsQueueUrl: e.TAG_CLEANUP_EVENTS_QUEUE_URL,
+    ...(ssmParam && { ssmIngestTokenParam: ssmParam }),
+    ...(token?.trim() && { ingestToken: token }),
+  };
+}
+
+/** `TAG_CLEANUP_SELF_PRINCIPAL`: the principal id the job's own calls carry in ActionTrail; blank means none. */
+export function loadSelfPrincipalId(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  return env.TAG_CLEANUP_SELF_PRINCIPAL?.trim() || undefined;
+}
