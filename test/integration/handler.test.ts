@@ -7,11 +7,8 @@ import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { SqsQueueSender } from '../../lib/aws/sqs-send.ts';
 import { loadConfig, requireQueues } from '../../lib/config.ts';
-import { parseManifest } from '../../lib/core/manifest/parse.ts';
-import type { ResourceResult } from '../../lib/core/outcome.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import type { BatchDeps } from '../../lib/lambda/batch.ts';
-import { handOff } from '../../lib/lambda/handoff.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { startTestEmulator } from '../support/emulator.ts';
 import { deadEndpoint, type Fauxqs, startFauxqs } from '../support/fauxqs.ts';
@@ -64,9 +61,7 @@ interface Setup {
   readonly dlqUrl: string;
 }
 
-async function setup(
-  options: { secret?: string; env?: Record<string, string>; queueUrl?: string } = {},
-): Promise<Setup> {
+async function setup(options: { queueUrl?: string } = {}): Promise<Setup> {
   const { queueUrl, dlqUrl } = await fauxqs.createQueuePair(`q-${randomUUID().slice(0, 8)}`);
   const lines: Record<string, unknown>[] = [];
   const config = requireQueues(
@@ -76,7 +71,6 @@ async function setup(
       TAG_CLEANUP_DEADLINE_MARGIN_MS: '1000',
       TAG_CLEANUP_MAX_ATTEMPTS: '2',
       TAG_CLEANUP_MAX_CONTINUATIONS: '3',
-      ...options.env,
     }),
   );
   const deps: BatchDeps = {
@@ -86,7 +80,7 @@ async function setup(
       endpoint: emulator.url,
       credentials: staticCredentials({
         accessKeyId: EMULATOR_ACCESS_KEY_ID,
-        accessKeySecret: options.secret ?? EMULATOR_ACCESS_KEY_SECRET,
+        accessKeySecret: EMULATOR_ACCESS_KEY_SECRET,
       }),
       requestTimeoutMs: 2000,
     }),
@@ -95,17 +89,6 @@ async function setup(
     sleep: async () => undefined, // backoff waits are not what these tests are about
   };
   return { handler: makeHandler(deps), lines, queueUrl, dlqUrl };
-}
-
-/** Waits for a delayed message to become visible (fauxqs delays are real time). */
-async function receiveOne(queueUrl: string, timeoutMs: number) {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const [message] = await fauxqs.receiveAll(queueUrl);
-    if (message) return message;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return undefined;
 }
 
 const outcomes = (lines: Record<string, unknown>[]) => lines.filter((l) => l.event === 'resource.outcome');
@@ -175,71 +158,6 @@ describe('cleanup handler', () => {
     expect(outcome).toMatchObject({ outcome: 'deferred', continuationMessageId: continuation?.MessageId });
   });
 
-  it('continues calls that kept failing transiently, with a backoff delay and the last error', async () => {
-    // Prepare: every call fails with a 5xx
-    const { handler, lines, queueUrl } = await setup();
-    const original = record(
-      manifestBody([
-        { resourceType: 'disk', resourceId: 'd-2', tags: ['t1', 't2', 't3', 't4', 't5', 't6'].map((key) => ({ key })) },
-      ]),
-    );
-    emulator.setFaults({ errorRate: 1 }, 1);
-    // Act
-    const response = await handler({ Records: [original] }, context(30_000));
-    // Assess
-    expect(response.batchItemFailures).toStrictEqual([]);
-    expect(await fauxqs.counts(queueUrl)).toMatchObject({ visible: 0, delayed: 1 });
-    const continuation = await receiveOne(queueUrl, 8000);
-    const body = JSON.parse(continuation?.Body ?? '{}');
-    expect(body.continuation.attempt).toBe(1);
-    expect(body.continuation.lastError.code).toMatch(/InternalError|ServiceUnavailable/);
-    expect(body.resources[0].tags).toHaveLength(6);
-    expect(outcomes(lines)[0]).toMatchObject({ outcome: 'deferred', attempts: 2 });
-  });
-
-  it('dead-letters the remaining work once the continuation limit is used up, and logs it failed', async () => {
-    // Prepare
-    const { handler, lines, dlqUrl, queueUrl } = await setup();
-    emulator.setFaults({ errorRate: 1 }, 1);
-    const original = record(
-      manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }] }], {
-        continuation: { attempt: 3, sourceMessageId: 'older' },
-      }),
-    );
-    // Act
-    const response = await handler({ Records: [original] }, context(30_000));
-    // Assess
-    expect(response.batchItemFailures).toStrictEqual([]);
-    expect(await fauxqs.receiveAll(queueUrl)).toHaveLength(0);
-    const [dead] = await fauxqs.receiveAll(dlqUrl);
-    expect(dead?.MessageAttributes?.['tagCleanup.code']?.StringValue).toBe('ContinuationsExhausted');
-    expect(JSON.parse(dead?.Body ?? '{}').resources[0].tags).toStrictEqual([{ key: 'a' }]);
-    expect(outcomes(lines)[0]).toMatchObject({ outcome: 'failed', deadLetterMessageId: dead?.MessageId });
-  });
-
-  it('returns every unfinished record as a batch item failure on a fatal error, after a handful of calls', async () => {
-    // Prepare
-    const { handler, lines } = await setup({ secret: 'wrong-secret' });
-    const resources = Array.from({ length: 50 }, (_, i) => ({
-      resourceType: 'disk',
-      resourceId: `d-x${i}`,
-      tags: [{ key: 'a' }],
-    }));
-    const records = [record(manifestBody(resources)), record(manifestBody(resources))];
-    // Act
-    const response = await handler({ Records: records }, context(30_000));
-    // Assess
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toStrictEqual(
-      records.map((r) => r.messageId).sort(),
-    );
-    expect(emulator.stats().requests).toBeLessThanOrEqual(3);
-    expect(emulator.stats().errorsByCode).toStrictEqual({ SignatureDoesNotMatch: emulator.stats().requests });
-    const fatal = lines.filter((l) => l.event === 'invocation.fatal');
-    expect(fatal).toHaveLength(1);
-    expect(outcomes(lines)).toHaveLength(100);
-    expect(new Set(outcomes(lines).map((l) => l.outcome))).toStrictEqual(new Set(['deferred']));
-  });
-
   it('reports the record as a failure when the continuation cannot be sent', async () => {
     // Prepare: the work queue URL points at a port that refuses every request
     const { handler } = await setup({ queueUrl: `${await deadEndpoint()}/000000000000/gone` });
@@ -248,76 +166,5 @@ describe('cleanup handler', () => {
     const response = await handler({ Records: [original] }, context(500));
     // Assess
     expect(response.batchItemFailures).toStrictEqual([{ itemIdentifier: original.messageId }]);
-  });
-
-  it('logs one summary and one EMF metrics document per invocation', async () => {
-    // Prepare
-    const { handler, lines } = await setup();
-    const records = [
-      record(manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }, { key: 'b' }] }])),
-      record('poison'),
-    ];
-    // Act
-    await handler({ Records: records }, context(30_000));
-    // Assess
-    expect(lines.filter((l) => l.event === 'invocation.summary')).toHaveLength(1);
-    const emf = lines.filter((l) => l._aws !== undefined);
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ TagsRemoved: 2, Calls: 1, PoisonMessages: 1, FailedResources: 0 });
-    const aws = emf[0]?._aws as { CloudWatchMetrics: { Namespace: string }[] } | undefined;
-    expect(aws?.CloudWatchMetrics[0]?.Namespace).toBe('TagCleanup');
-  });
-});
-
-describe('handOff', () => {
-  const unfinished = (reason: 'deadline' | 'exhausted'): ResourceResult => ({
-    key: 'cn-hangzhou/disk/d-1',
-    regionId: 'cn-hangzhou',
-    resourceType: 'disk',
-    resourceId: 'd-1',
-    status: 'unfinished',
-    removed: [],
-    remaining: [{ key: 'a' }],
-    calls: 1,
-    attempts: 1,
-    throttles: 0,
-    requestIds: [],
-    unfinishedReason: reason,
-    durationMs: 1,
-  });
-
-  it.each([
-    ['a deadline cut after progress keeps the attempt count', 'deadline', true, 3, 'continued'],
-    ['a deadline cut without progress uses an attempt', 'deadline', false, 4, 'dead-lettered'],
-    ['transient failures use an attempt even after progress', 'exhausted', true, 4, 'dead-lettered'],
-  ] as const)('%s', async (_name, reason, madeProgress, expectedAttempt, expectedRoute) => {
-    // Prepare: the manifest is already on its third continuation, the limit is three
-    const { queueUrl, dlqUrl } = await fauxqs.createQueuePair(`h-${randomUUID().slice(0, 8)}`);
-    const manifest = parseManifest(
-      manifestBody([{ resourceType: 'disk', resourceId: 'd-1', tags: [{ key: 'a' }] }], {
-        continuation: { attempt: 3 },
-      }),
-    );
-    // Act
-    const result = await handOff(manifest, [unfinished(reason)], 'source-id', {
-      queue: new SqsQueueSender(fauxqs.sqs),
-      queueUrl,
-      dlqUrl,
-      maxContinuations: 3,
-      maxMessageBytes: 262_144,
-      madeProgress,
-      random: () => 0,
-    });
-    // Assess
-    expect(result.handedOn).toBe(true);
-    const route = result.deadLetterMessageId === undefined ? 'continued' : 'dead-lettered';
-    expect(route).toBe(expectedRoute);
-    if (route === 'continued') {
-      const [message] = await fauxqs.receiveAll(queueUrl);
-      expect(JSON.parse(message?.Body ?? '{}').continuation.attempt).toBe(expectedAttempt);
-    } else {
-      const [message] = await fauxqs.receiveAll(dlqUrl);
-      expect(JSON.parse(message?.Body ?? '{}').continuation.attempt).toBe(expectedAttempt);
-    }
   });
 });

@@ -9,6 +9,8 @@ export interface FailureRule {
   readonly resourceId?: string;
   /** Only the n-th call overall (1-based). @default every call */
   readonly call?: number;
+  /** Matching calls let through before the rule starts failing, e.g. 1 to fail a resource's second call. @default 0 */
+  readonly skip?: number;
   /** Matching calls that fail before the rule is used up. @default unlimited */
   readonly times?: number;
   /**
@@ -26,6 +28,8 @@ export interface FailureRule {
 export interface FakeEcsCall {
   readonly request: RemoveTagsRequest;
   readonly options: CallOptions;
+  /** The RequestId the fake gave the call (also on failures, as ECS does). */
+  readonly requestId: string;
   /** `ok`, or the code (or error name) it failed with. */
   readonly result: string;
 }
@@ -46,7 +50,7 @@ export const ECS_CODES = {
 export class FakeEcsClient implements RemoveTagsClient {
   readonly calls: FakeEcsCall[] = [];
   readonly #inventory: Inventory;
-  readonly #rules: { rule: FailureRule; left: number }[] = [];
+  readonly #rules: { rule: FailureRule; skip: number; left: number }[] = [];
 
   constructor(inventory: InventoryFile = { resources: [] }) {
     this.#inventory = new Inventory(inventory);
@@ -54,7 +58,9 @@ export class FakeEcsClient implements RemoveTagsClient {
 
   /** Scripts failures; the first matching rule that is not used up decides. */
   fail(...rules: FailureRule[]): this {
-    for (const rule of rules) this.#rules.push({ rule, left: rule.times ?? Number.POSITIVE_INFINITY });
+    for (const rule of rules) {
+      this.#rules.push({ rule, skip: rule.skip ?? 0, left: rule.times ?? Number.POSITIVE_INFINITY });
+    }
     return this;
   }
 
@@ -73,39 +79,44 @@ export class FakeEcsClient implements RemoveTagsClient {
     const scripted = this.#take(request, number);
     try {
       if (scripted) {
-        if (scripted.applied === true) this.#apply(request);
+        if (scripted.applied === true) this.#apply(request, number);
         throw toError(scripted, number);
       }
-      this.#apply(request);
-      this.calls.push({ request, options, result: 'ok' });
+      this.#apply(request, number);
+      this.calls.push({ request, options, requestId: requestId(number), result: 'ok' });
       return { requestId: requestId(number) };
     } catch (error) {
-      this.calls.push({ request, options, result: error instanceof ApiError ? error.code : nameOf(error) });
+      const result = error instanceof ApiError ? error.code : nameOf(error);
+      this.calls.push({ request, options, requestId: requestId(number), result });
       throw error;
     }
   }
 
   #take(request: RemoveTagsRequest, number: number): FailureRule | undefined {
-    const match = this.#rules.find(
-      ({ rule, left }) =>
-        left > 0 &&
-        (rule.resourceId === undefined || rule.resourceId === request.resourceId) &&
-        (rule.call === undefined || rule.call === number),
-    );
-    if (!match) return undefined;
-    match.left -= 1;
-    return match.rule;
+    for (const entry of this.#rules) {
+      const { rule } = entry;
+      if (entry.left <= 0) continue;
+      if (rule.resourceId !== undefined && rule.resourceId !== request.resourceId) continue;
+      if (rule.call !== undefined && rule.call !== number) continue;
+      if (entry.skip > 0) {
+        entry.skip -= 1;
+        continue;
+      }
+      entry.left -= 1;
+      return rule;
+    }
+    return undefined;
   }
 
   /** RemoveTags as ECS answers it: the resource must exist and take tags, and at most five tags a call. */
-  #apply(request: RemoveTagsRequest): void {
+  #apply(request: RemoveTagsRequest, number: number): void {
     const { regionId, resourceType, resourceId, tags } = request;
     if (tags.length === 0 || tags.length > MAX_TAGS_PER_CALL) {
-      throw new ApiError('InvalidTagCount', 400, undefined, `a call carries 1 to ${MAX_TAGS_PER_CALL} tags`);
+      throw new ApiError('InvalidTagCount', 400, requestId(number), `a call carries 1 to ${MAX_TAGS_PER_CALL} tags`);
     }
     const found = this.#inventory.lookup(regionId, resourceType, resourceId);
-    if (found === 'absent') throw apiError(ECS_CODES.permanent);
-    if (found === 'unsupported') throw apiError('InvalidResourceId.NotSupported');
+    if (found === 'absent') throw apiError(ECS_CODES.permanent, undefined, requestId(number));
+    if (found === 'unsupported') throw apiError('InvalidResourceId.NotSupported', undefined, requestId(number));
     this.#inventory.removeTags(regionId, resourceType, resourceId, tags);
   }
 }
