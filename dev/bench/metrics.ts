@@ -1,6 +1,5 @@
 import type { Manifest } from '../../lib/core/manifest/types.ts';
 import { planManifest } from '../../lib/core/plan.ts';
-import type { SlotApi } from './strategies/project.ts';
 import { type AttemptRecord, callKey } from './timing-client.ts';
 
 /** What one client process measured, in a form that crosses process boundaries (IPC). */
@@ -15,8 +14,6 @@ export interface ClientSummary {
   readonly failedResources: number;
   /** Requests sent, retries included. */
   readonly requests: number;
-  /** How the executor asked the project's controller for slots; absent for the other strategies. */
-  readonly slotApi?: SlotApi;
   /** The controller's rate every 250 ms (only with BENCH_TRACE=1, for tuning). */
   readonly rateTrace?: number[];
 }

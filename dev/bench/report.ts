@@ -36,8 +36,6 @@ export interface BenchRun {
   readonly cores: number;
   readonly cpu: string;
   readonly totalSeconds: number;
-  /** How lib/engine/executor.ts asked the project's controller for send slots. */
-  readonly slotApi: 'acquire' | 'reserve' | 'unknown';
   readonly server: readonly ServerResult[];
   /** `plan`: planManifest on a validated manifest (judged); `parse`: the same from JSON text. */
   readonly plan: { readonly plan: PlanResult; readonly parse: PlanResult };
@@ -195,17 +193,9 @@ export function resultsTable(run: BenchRun, verdicts: readonly Verdict[]): strin
   return lines.join('\n');
 }
 
-/** Plain-language notes on whatever was missed, and on how the executor asked for slots. */
+/** Plain-language notes on whatever was missed. */
 export function notes(run: BenchRun, verdicts: readonly Verdict[]): string[] {
   const out: string[] = [];
-  if (run.slotApi === 'reserve') {
-    out.push(
-      'lib/engine/executor.ts books each send slot with `reserve()`: up to `concurrency` callers (64) hold slots booked ' +
-        'at the rate of the moment, up to 64 ÷ rate seconds ahead, so a decrease reaches the wire only after those ' +
-        'have gone out (0.6 s at 100/s, 5 s at a fleet share of 12/s) and growth in slow start is booked just as late. ' +
-        "The controller's `acquire()` queues callers and hands out each slot when it is due at the current rate.",
-    );
-  }
   // The SDK limiter's low throttle count is worth explaining only where it also sent clearly less.
   const throttleMisses = verdicts.filter((v) => {
     if (v.pass || v.target !== 'throttled ≤ AWS SDK limiter') return false;
@@ -213,7 +203,7 @@ export function notes(run: BenchRun, verdicts: readonly Verdict[]): string[] {
     const sdk = find(run.server, v.scenario, 'aws-sdk');
     return ours !== undefined && sdk !== undefined && sdk.goodput < ours.goodput - 0.05;
   });
-  if (throttleMisses.length > 0 && run.slotApi !== 'reserve') {
+  if (throttleMisses.length > 0) {
     out.push(
       `Throttled share against the AWS SDK limiter (${throttleMisses.map((v) => v.scenario).join(', ')}): ` +
         'DefaultRateLimiter sets its rate to 0.7 × its smoothed send rate on the first throttle, and that ' +
@@ -225,7 +215,7 @@ export function notes(run: BenchRun, verdicts: readonly Verdict[]): string[] {
     );
   }
   const fleetTargets = verdicts.find((v) => v.scenario === 'fleet' && v.target === targetText(fleetScenario().targets));
-  if (run.slotApi !== 'reserve' && fleetTargets && !fleetTargets.pass) {
+  if (fleetTargets && !fleetTargets.pass) {
     out.push(
       'Fleet: eight processes each configured with the whole quota start at 8 × L, so the first half second is ' +
         'spent cutting down, and shares are uneven at first; the run ends when the last process finishes, so a ' +
@@ -247,7 +237,6 @@ export function markdown(run: BenchRun): string {
     '',
     `- commit \`${run.commit}\`, ${run.date}`,
     `- Node ${run.node}, ${run.cores} cores (${run.cpu}); the whole bench took ${run.totalSeconds.toFixed(0)} s`,
-    `- executor send slots: \`${run.slotApi}()\``,
     '',
     '## Setup',
     '',

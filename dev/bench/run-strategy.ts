@@ -70,7 +70,6 @@ export async function runStrategy(input: StrategyRunInput): Promise<ClientSummar
       failedResources: report.outcomes.filter((o) => o.outcome !== 'removed').length,
       requests,
       ...(tracer && { rateTrace }),
-      ...(strategy.slotApi && { slotApi: strategy.slotApi() }),
     };
   } finally {
     clearInterval(tracer);

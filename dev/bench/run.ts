@@ -84,7 +84,6 @@ async function main(): Promise<void> {
     cores: availableParallelism(),
     cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
     totalSeconds: (Date.now() - startedAt) / 1000,
-    slotApi: server.find((r) => r.slotApi !== undefined)?.slotApi ?? 'unknown',
     server,
     plan,
     coldStart,

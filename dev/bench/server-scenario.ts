@@ -6,7 +6,6 @@ import { type ClientSummary, percentile } from './metrics.ts';
 import { runStrategy } from './run-strategy.ts';
 import { BURST, LIMIT_QPS, RESOURCES, type ServerScenario } from './scenarios.ts';
 import type { StrategyId } from './strategies/index.ts';
-import type { SlotApi } from './strategies/project.ts';
 import { buildWorkload, type Workload } from './workload.ts';
 
 /** One row of the table: a scenario run with one strategy. */
@@ -31,8 +30,6 @@ export interface ServerResult {
   readonly perSecondOk: readonly number[];
   /** Throttled answers per emulator second. */
   readonly perSecondThrottled: readonly number[];
-  /** How the executor asked the project's controller for slots (project strategy only). */
-  readonly slotApi?: SlotApi;
 }
 
 /** Bound on a fleet run, children included; they are killed past it. */
@@ -101,7 +98,6 @@ export async function runServerScenario(scenario: ServerScenario, strategy: Stra
       throttled: stats.throttled,
       perSecondOk: stats.perSecond.map((s) => s.ok),
       perSecondThrottled: stats.perSecond.map((s) => s.throttled),
-      ...(summaries[0]?.slotApi && { slotApi: summaries[0].slotApi }),
     };
   } finally {
     await emulator.close();

@@ -1,61 +1,43 @@
 import { DeadlineError, StoppedError } from '../core/errors.ts';
-import type { Sleep } from '../core/ports.ts';
+import type { Clock, Sleep } from '../core/ports.ts';
 import { abortableSleep } from '../core/sleep.ts';
+import { cubicRate, slowStartRate } from './rate-growth.ts';
+import { TimeSeries } from './time-series.ts';
 
 export interface RateControllerOptions {
   /** Hard ceiling in calls per second (`--max-qps`); undefined means discover the limit. */
   readonly maxQps?: number;
   /** Starting rate when no ceiling is known, calls per second. @default 10 */
   readonly initialQps?: number;
-  /**
-   * With a ceiling, start at this fraction of it and slow-start up to it. Starting lower costs fewer
-   * throttles when the ceiling is too high (or shared by a fleet), but delays a run whose ceiling is
-   * right. @default 1
-   */
-  readonly startFraction?: number;
-
-  /** Never send slower than this, calls per second. @default 0.5 */
-  readonly minQps?: number;
-  /** Multiplicative decrease when the limit could not be measured yet. @default 0.5 */
-  readonly beta?: number;
-  /** Fraction of the measured limit to fall back to on throttling. @default 0.95 */
-  readonly goodputFraction?: number;
-  /**
-   * Every decrease takes at least this fraction off the rate. In a fleet only the clients that were
-   * throttled back off, so each must give up enough for the whole to fall below the limit. @default 0.05
-   */
-  readonly minDecrease?: number;
-  /** How far back throttles and accepted calls are remembered to measure the limit, in ms. @default 3000 */
-  readonly windowMs?: number;
-  /** Shortest span between two throttles that measures the limit, in ms. @default 200 */
-  readonly minMeasureMs?: number;
-  /** Fewest accepted calls between two throttles that measure the limit. @default 10 */
-  readonly minMeasureSamples?: number;
-  /**
-   * When {@link AdaptiveRateController.onThrottle} is not told when the request left, throttles within
-   * this long after a decrease are taken to answer older requests and do not cut again. @default 200
-   */
-  readonly decreaseCooldownMs?: number;
-  /**
-   * CUBIC growth constant per s³, as a fraction of the ceiling (without one, of the last max). Tied to
-   * the ceiling, every client of a fleet sharing one configuration grows by the same calls per second,
-   * and equal additive growth against proportional cuts is what drives them to equal shares.
-   * @default 0.03
-   */
-  readonly cubicScale?: number;
-  /** Slow start doubles the rate this often until the first throttle, in ms. @default 250 */
-  readonly slowStartDoublingMs?: number;
-  /**
-   * Once CUBIC has been back at the last max this long without a throttle, growth turns exponential,
-   * so capacity freed by a neighbour or a raised quota is taken within seconds. @default 1000
-   */
-  readonly probeAfterMs?: number;
-  /** Doubling time of that exponential probe, in ms. @default 500 */
-  readonly probeDoublingMs?: number;
-  readonly now?: () => number;
+  readonly now?: Clock;
   /** Used by {@link AdaptiveRateController.acquire}. @default setTimeout, cut short by the signal */
   readonly sleep?: Sleep;
 }
+
+/** Starting rate without a ceiling: a cautious guess that slow start doubles past within a second or two. */
+const DEFAULT_INITIAL_QPS = 10;
+/** The floor, calls per second: a crowded shared quota still gets a call every two seconds from each client. */
+export const MIN_QPS = 0.5;
+/** The cut while no limit could be measured yet: halving, the classic multiplicative decrease of TCP and the SDKs. */
+const BETA = 0.5;
+/** After a throttle, fall back to 95 % of the measured limit: just under the refill, so the bucket recovers. */
+const GOODPUT_FRACTION = 0.95;
+/**
+ * Every decrease takes at least 5 % off the rate. In a fleet only the clients that were throttled back off,
+ * so each must give up enough for the whole to fall below the limit.
+ */
+const MIN_DECREASE = 0.05;
+/** Throttles and accepted calls are remembered 3 s: several throttle intervals, yet an old limit is soon forgotten. */
+const WINDOW_MS = 3000;
+/** Two throttles closer than 200 ms do not measure the limit: timer granularity and jitter would dominate. */
+const MIN_MEASURE_MS = 200;
+/** Fewer accepted calls than this between two throttles make a noisy figure, and in a fleet a noisy share sticks. */
+const MIN_MEASURE_SAMPLES = 10;
+/**
+ * When {@link AdaptiveRateController.onThrottle} is not told when the request left, throttles within
+ * 200 ms of a decrease (a round trip and some queueing) are taken to answer older requests.
+ */
+const DECREASE_COOLDOWN_MS = 200;
 
 /** A snapshot for logs and the bench. */
 export interface RateControllerState {
@@ -73,53 +55,12 @@ interface Waiter {
   readonly wake: () => void;
 }
 
-/** Timestamps in arrival order, forgotten once older than a horizon. */
-class TimeSeries {
-  #items: number[] = [];
-  #head = 0;
-
-  push(at: number): void {
-    this.#items.push(at);
-  }
-
-  /** Forgets entries older than `cutoff`. */
-  trim(cutoff: number): void {
-    while (this.#head < this.#items.length && (this.#items[this.#head] ?? 0) < cutoff) this.#head++;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  /** The oldest entry still kept, if any. */
-  first(): number | undefined {
-    return this.#items[this.#head];
-  }
-
-  /** How many entries are later than `from` (exclusive) and at most `to`. */
-  countBetween(from: number, to: number): number {
-    return this.#indexAfter(to) - this.#indexAfter(from);
-  }
-
-  /** Index of the first entry later than `at`. */
-  #indexAfter(at: number): number {
-    let lo = this.#head;
-    let hi = this.#items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.#items[mid] ?? 0) <= at) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
 /**
  * One shared, adaptive send-rate limiter for every manifest in a run.
  *
  * Pacing: callers get send slots 1/rate apart, no bursts, so the API sees an even stream.
  * {@link acquire} queues callers first-in first-out and hands out each slot only when it is due, so a
- * decrease takes effect on the very next call; {@link reserve} books a slot ahead of time instead.
+ * decrease takes effect on the very next call.
  *
  * Measuring the limit: a throttle means the API's bucket was empty at that moment. Between two throttles
  * every call the API accepted was paid for by refill, so accepted calls ÷ time between two throttles is
@@ -127,7 +68,7 @@ class TimeSeries {
  * no burst allowance can inflate it.
  *
  * Adaptation: with a ceiling it starts there; without one, slow start doubles the rate until the first
- * throttle. On a throttle the rate falls at once to 95 % of the measured limit, or by `beta` while no
+ * throttle. On a throttle the rate falls at once to 95 % of the measured limit, or by half while no
  * limit could be measured yet; a throttle counts only if its request left after the last decrease (or,
  * when the caller does not say, after a cooldown), so one burst of throttles cuts once. Then CUBIC brings
  * the rate back to the measured limit, flat near it, and probes beyond it ever faster (turning
@@ -136,21 +77,9 @@ class TimeSeries {
  * spells stop the curve's clock. `x-acs-retry-after` pauses every sender.
  */
 export class AdaptiveRateController {
-  readonly #now: () => number;
+  readonly #now: Clock;
   readonly #sleep: Sleep;
   readonly #ceiling: number | undefined;
-  readonly #minQps: number;
-  readonly #beta: number;
-  readonly #goodputFraction: number;
-  readonly #minDecrease: number;
-  readonly #windowMs: number;
-  readonly #minMeasureMs: number;
-  readonly #minMeasureSamples: number;
-  readonly #decreaseCooldownMs: number;
-  readonly #cubicScale: number;
-  readonly #slowStartDoublingMs: number;
-  readonly #probeAfterMs: number;
-  readonly #probeDoublingMs: number;
 
   #rate: number;
   #slowStart: boolean;
@@ -176,21 +105,7 @@ export class AdaptiveRateController {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? abortableSleep;
     this.#ceiling = options.maxQps;
-    this.#minQps = options.minQps ?? 0.5;
-    this.#beta = options.beta ?? 0.5;
-    this.#goodputFraction = options.goodputFraction ?? 0.95;
-    this.#minDecrease = options.minDecrease ?? 0.05;
-    this.#windowMs = options.windowMs ?? 3000;
-    this.#minMeasureMs = options.minMeasureMs ?? 200;
-    this.#minMeasureSamples = options.minMeasureSamples ?? 10;
-    this.#decreaseCooldownMs = options.decreaseCooldownMs ?? 200;
-    this.#cubicScale = options.cubicScale ?? 0.03;
-    this.#slowStartDoublingMs = options.slowStartDoublingMs ?? 250;
-    this.#probeAfterMs = options.probeAfterMs ?? 1000;
-    this.#probeDoublingMs = options.probeDoublingMs ?? 500;
-    const start =
-      options.maxQps === undefined ? (options.initialQps ?? 10) : options.maxQps * (options.startFraction ?? 1);
-    this.#rate = this.#clamp(start);
+    this.#rate = this.#clamp(options.maxQps ?? options.initialQps ?? DEFAULT_INITIAL_QPS);
     this.#slowStart = true;
     this.#lastGrowthAt = this.#now();
   }
@@ -210,20 +125,6 @@ export class AdaptiveRateController {
       pausedUntil: this.#pausedUntil,
       waiting: this.#waiters.length + (this.#headBusy ? 1 : 0),
     };
-  }
-
-  /**
-   * Reserves the next send slot and returns how long to wait for it, in ms. The slot is booked at
-   * today's rate, so prefer {@link acquire}, which lets a later decrease slow down callers already waiting.
-   * Throws DeadlineError (reserving nothing) when the slot would start after `deadlineAt`.
-   */
-  reserve(deadlineAt = Number.POSITIVE_INFINITY): number {
-    const now = this.#now();
-    this.#grow(now);
-    const start = Math.max(now, this.#lastSlotAt + 1000 / this.#rate, this.#pausedUntil);
-    if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
-    this.#take(start, start > now);
-    return start - now;
   }
 
   /**
@@ -273,7 +174,7 @@ export class AdaptiveRateController {
   /**
    * Feedback: the API answered `Throttling*`. `retryAfterMs` comes from `x-acs-retry-after`. `sentAt`
    * (same clock as `now`) is when the throttled request left: a request sent before the last decrease
-   * says nothing new. Without it, throttles within `decreaseCooldownMs` of a decrease count as stale.
+   * says nothing new. Without it, throttles soon after a decrease count as stale.
    */
   onThrottle(retryAfterMs?: number, sentAt?: number): void {
     const now = this.#now();
@@ -285,8 +186,8 @@ export class AdaptiveRateController {
     this.#throttles.push(now);
     if (!this.#sentSinceDecrease(sentAt, now)) return;
     const before = this.#rate;
-    const next = measured === undefined ? before * this.#beta : measured * this.#goodputFraction;
-    this.#rate = this.#clamp(Math.min(next, before * (1 - this.#minDecrease)));
+    const next = measured === undefined ? before * BETA : measured * GOODPUT_FRACTION;
+    this.#rate = this.#clamp(Math.min(next, before * (1 - MIN_DECREASE)));
     this.#lastMax = this.#clamp(measured ?? before);
     this.#rateAtDecrease = this.#rate;
     this.#lastDecreaseAt = now;
@@ -297,12 +198,10 @@ export class AdaptiveRateController {
 
   /**
    * Whether an answer speaks about the current rate: its request left after the last decrease. Without
-   * `sentAt`, answers within `decreaseCooldownMs` of the decrease are taken to be older.
+   * `sentAt`, answers within {@link DECREASE_COOLDOWN_MS} of the decrease are taken to be older.
    */
   #sentSinceDecrease(sentAt: number | undefined, now: number): boolean {
-    return sentAt === undefined
-      ? now - this.#lastDecreaseAt >= this.#decreaseCooldownMs
-      : sentAt >= this.#lastDecreaseAt;
+    return sentAt === undefined ? now - this.#lastDecreaseAt >= DECREASE_COOLDOWN_MS : sentAt >= this.#lastDecreaseAt;
   }
 
   /**
@@ -312,10 +211,10 @@ export class AdaptiveRateController {
    */
   #measuredLimit(now: number): number | undefined {
     const since = this.#throttles.first();
-    if (since === undefined || now - since < this.#minMeasureMs) return undefined;
+    if (since === undefined || now - since < MIN_MEASURE_MS) return undefined;
     const accepted = this.#accepted.countBetween(since, now);
     // Too few calls make a noisy figure, and in a fleet a noisy share sticks: better a blind cut.
-    return accepted >= this.#minMeasureSamples ? (accepted * 1000) / (now - since) : undefined;
+    return accepted >= MIN_MEASURE_SAMPLES ? (accepted * 1000) / (now - since) : undefined;
   }
 
   /**
@@ -365,26 +264,24 @@ export class AdaptiveRateController {
       return;
     }
     if (this.#slowStart) {
-      this.#rate = this.#clamp(this.#rate * 2 ** (elapsedMs / this.#slowStartDoublingMs));
+      this.#rate = this.#clamp(slowStartRate(this.#rate, elapsedMs));
       return;
     }
-    const wMax = this.#lastMax ?? this.#rate;
-    const c = this.#cubicScale * (this.#ceiling ?? wMax);
-    const k = Math.cbrt(Math.max(0, wMax - this.#rateAtDecrease) / c);
-    const t = (now - this.#curveFrom) / 1000;
-    const cubic = wMax + c * (t - k) ** 3;
-    const probingS = t - k - this.#probeAfterMs / 1000;
-    const exponential = probingS > 0 ? wMax * 2 ** ((probingS * 1000) / this.#probeDoublingMs) : 0;
-    this.#rate = this.#clamp(Math.max(this.#rate, cubic, exponential));
+    const curve = {
+      lastMaxQps: this.#lastMax ?? this.#rate,
+      rateAtDecreaseQps: this.#rateAtDecrease,
+      ceilingQps: this.#ceiling,
+    };
+    this.#rate = this.#clamp(Math.max(this.#rate, cubicRate(curve, now - this.#curveFrom)));
   }
 
   #forget(now: number): void {
-    const cutoff = now - this.#windowMs;
+    const cutoff = now - WINDOW_MS;
     this.#accepted.trim(cutoff);
     this.#throttles.trim(cutoff);
   }
 
   #clamp(rate: number): number {
-    return Math.min(this.#ceiling ?? Number.POSITIVE_INFINITY, Math.max(this.#minQps, rate));
+    return Math.min(this.#ceiling ?? Number.POSITIVE_INFINITY, Math.max(MIN_QPS, rate));
   }
 }

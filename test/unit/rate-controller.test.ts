@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeadlineError, StoppedError } from '../../lib/core/errors.ts';
-import { AdaptiveRateController, type RateControllerOptions } from '../../lib/engine/rate-controller.ts';
+import { AdaptiveRateController, MIN_QPS, type RateControllerOptions } from '../../lib/engine/rate-controller.ts';
 import { type FakeClock, fakeClock } from '../support/fakes/clock.ts';
 
 function controller(clock: FakeClock, options: RateControllerOptions = {}): AdaptiveRateController {
@@ -53,7 +53,7 @@ describe('AdaptiveRateController decrease', () => {
   it('decreases at most once per cooldown when it is not told when the request left', async () => {
     // Prepare
     const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { maxQps: 100, decreaseCooldownMs: 200 });
+    const rate = controller(clock, { maxQps: 100 });
     rate.onThrottle();
     const afterFirst = rate.rateQps;
     // Act
@@ -85,14 +85,14 @@ describe('AdaptiveRateController decrease', () => {
     expect(rate.rateQps).toBeLessThan(afterFirst);
   });
 
-  it('never goes below minQps', () => {
+  it('never goes below MIN_QPS', () => {
     // Prepare
     const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { maxQps: 4, minQps: 1 });
+    const rate = controller(clock, { maxQps: 4 });
     // Act
     for (let i = 0; i < 10; i++) rate.onThrottle(undefined, clock.now());
     // Assess
-    expect(rate.rateQps).toBe(1);
+    expect(rate.rateQps).toBe(MIN_QPS);
   });
 });
 
@@ -119,7 +119,8 @@ describe('AdaptiveRateController growth', () => {
   it('never exceeds the ceiling, however long it probes', async () => {
     // Prepare
     const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { maxQps: 50, startFraction: 0.5 });
+    const rate = controller(clock, { maxQps: 50 });
+    rate.onThrottle(); // 25, last max 50
     // Act
     const slots = await demand(clock, rate, 5000);
     // Assess
@@ -130,7 +131,7 @@ describe('AdaptiveRateController growth', () => {
   it('doubles in slow start while callers wait, without a ceiling', async () => {
     // Prepare
     const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { initialQps: 10, slowStartDoublingMs: 250 });
+    const rate = controller(clock, { initialQps: 10 });
     // Act
     await demand(clock, rate, 1000);
     // Assess
@@ -194,29 +195,9 @@ describe('AdaptiveRateController pacing', () => {
     expect(gaps).toHaveLength(2);
     for (const gap of gaps) expect(gap).toBeGreaterThan(150);
   });
-
-  it('books slots ahead with reserve()', () => {
-    // Prepare
-    const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { maxQps: 20 });
-    // Act
-    const waits = [rate.reserve(), rate.reserve(), rate.reserve()];
-    // Assess
-    expect(waits).toStrictEqual([0, 50, 100]);
-  });
 });
 
 describe('AdaptiveRateController retry-after', () => {
-  it('makes reserve() wait at least the pause', () => {
-    // Prepare
-    const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { maxQps: 100 });
-    // Act
-    rate.onThrottle(2000);
-    // Assess
-    expect(rate.reserve()).toBeGreaterThanOrEqual(2000);
-  });
-
   it('holds acquire() until the pause is over', async () => {
     // Prepare
     const clock = fakeClock({ autoAdvance: false });
@@ -231,18 +212,6 @@ describe('AdaptiveRateController retry-after', () => {
 });
 
 describe('AdaptiveRateController deadline and stop', () => {
-  it('throws DeadlineError from reserve() when the slot is after the deadline, booking nothing', () => {
-    // Prepare
-    const clock = fakeClock({ autoAdvance: false });
-    const rate = controller(clock, { maxQps: 1 });
-    rate.reserve(); // the next slot is 1 s away
-    // Act
-    const act = () => rate.reserve(clock.now() + 500);
-    // Assess
-    expect(act).toThrow(DeadlineError);
-    expect(rate.reserve()).toBe(1000);
-  });
-
   it('rejects acquire() with DeadlineError when the slot is after the deadline', async () => {
     // Prepare
     const clock = fakeClock({ autoAdvance: false });

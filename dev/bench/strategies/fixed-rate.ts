@@ -15,7 +15,8 @@ export class FixedRate extends AdaptiveRateController {
     this.#intervalMs = maxQps === undefined ? 0 : 1000 / maxQps;
   }
 
-  override reserve(deadlineAt = Number.POSITIVE_INFINITY): number {
+  /** Books the next slot and returns how long to wait for it, in ms; a fixed rate can book ahead safely. */
+  #reserve(deadlineAt: number): number {
     const now = Date.now();
     const start = Math.max(now, this.#nextSlotAt);
     if (start > deadlineAt) throw new DeadlineError('the next send slot is past the deadline');
@@ -25,7 +26,7 @@ export class FixedRate extends AdaptiveRateController {
 
   override async acquire(deadlineAt = Number.POSITIVE_INFINITY, signal?: AbortSignal): Promise<void> {
     // A fixed rate never changes, so booking the slot ahead is as good as queueing for it.
-    const waitMs = this.reserve(deadlineAt);
+    const waitMs = this.#reserve(deadlineAt);
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     if (signal?.aborted) throw new StoppedError('run stopped');
   }

@@ -1,8 +1,7 @@
 import type { RemoveTagsClient } from '../../../lib/core/ports.ts';
-import type { AdaptiveRateController } from '../../../lib/engine/rate-controller.ts';
+import { AdaptiveRateController } from '../../../lib/engine/rate-controller.ts';
 import { AwsSdkLimitedClient } from './aws-sdk.ts';
 import { FixedRate } from './fixed-rate.ts';
-import { ObservedRateController, type SlotApi } from './project.ts';
 
 /** The three strategies every server scenario runs. */
 export const STRATEGY_IDS = ['project', 'aws-sdk', 'naive'] as const;
@@ -27,8 +26,6 @@ export interface Strategy {
   readonly concurrency: number;
   /** Wraps the signed (and timed) client, e.g. in the AWS SDK limiter. */
   readonly wrap: (client: RemoveTagsClient) => RemoveTagsClient;
-  /** How the executor asked the project's controller for slots (project strategy only). */
-  readonly slotApi?: () => SlotApi;
 }
 
 /**
@@ -41,8 +38,8 @@ export interface Strategy {
 export function makeStrategy(id: StrategyId, maxQps: number | undefined): Strategy {
   switch (id) {
     case 'project': {
-      const rate = new ObservedRateController(maxQps === undefined ? {} : { maxQps });
-      return { rate, concurrency: EXECUTOR_CONCURRENCY, wrap: (client) => client, slotApi: () => rate.slotApi };
+      const rate = new AdaptiveRateController(maxQps === undefined ? {} : { maxQps });
+      return { rate, concurrency: EXECUTOR_CONCURRENCY, wrap: (client) => client };
     }
     case 'aws-sdk':
       return {
