@@ -65,20 +65,28 @@ const optionalPositiveNumber = (name: string) =>
       return n;
     });
 
+/**
+ * The one URL check for variables and flags: `raw` without trailing slashes when it is an http(s) URL,
+ * else undefined (the caller names the variable or flag in its error).
+ */
+export function httpUrl(raw: string): string | undefined {
+  if (!URL.canParse(raw)) return undefined;
+  const { protocol } = new URL(raw);
+  return protocol === 'http:' || protocol === 'https:' ? raw.replace(/\/+$/, '') : undefined;
+}
+
 const optionalUrl = (name: string) =>
   z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return undefined;
-      try {
-        const url = new URL(raw);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
-        return raw.replace(/\/+$/, '');
-      } catch {
+      const url = httpUrl(raw);
+      if (url === undefined) {
         ctx.addIssue({ code: 'custom', message: `${name} must be an http(s) URL (got '${raw}')` });
         return z.NEVER;
       }
+      return url;
     });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -1,5 +1,6 @@
 import { readFile as fsReadFile } from 'node:fs/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { readStdin } from '../cli/read-stdin.ts';
 import { ManifestError, MessageTooLargeError, messageOf, type ValidationIssue } from '../core/errors.ts';
 import { type ParseManifestOptions, parseManifest } from '../core/manifest/parse.ts';
 import { serializeManifest } from '../core/manifest/wire.ts';
@@ -124,8 +125,5 @@ function issueLine(issue: ValidationIssue): string {
 }
 
 async function defaultReadFile(file: string): Promise<Uint8Array> {
-  if (file !== '-') return fsReadFile(file);
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks);
+  return file === '-' ? readStdin() : fsReadFile(file);
 }

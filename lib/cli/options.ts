@@ -1,3 +1,4 @@
+import { httpUrl } from '../config.ts';
 import { ConfigError } from '../core/errors.ts';
 
 /** Parses a CLI flag as a positive number; the error names the flag and what it got. */
@@ -26,11 +27,7 @@ export function rateFlag(name: string, raw: string | undefined): number | undefi
 /** Parses an http(s) URL flag. */
 export function urlFlag(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
-  try {
-    const url = new URL(raw);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return raw.replace(/\/+$/, '');
-  } catch {
-    // fall through to the error below
-  }
-  throw new ConfigError(`--${name} must be an http(s) URL (got '${raw}')`);
+  const url = httpUrl(raw);
+  if (url === undefined) throw new ConfigError(`--${name} must be an http(s) URL (got '${raw}')`);
+  return url;
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { Manifest } from '../core/manifest/types.ts';
+import { readStdin } from './read-stdin.ts';
 
 /** A manifest file that was read and validated. */
 export interface LoadedManifest {
@@ -25,7 +26,7 @@ export async function readManifests(
   for (const source of sources) {
     let text: string;
     try {
-      text = source === '-' ? await (options.readStdin ?? readStdin)() : await readFile(source, 'utf8');
+      text = source === '-' ? await (options.readStdin ?? readStdinText)() : await readFile(source, 'utf8');
     } catch (error) {
       problems.push({ source, message: `cannot read: ${messageOf(error)}` });
       continue;
@@ -40,8 +41,6 @@ export async function readManifests(
   return { loaded, problems };
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+async function readStdinText(): Promise<string> {
+  return (await readStdin()).toString('utf8');
 }

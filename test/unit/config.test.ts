@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, requireQueues } from '../../lib/config.ts';
+import { urlFlag } from '../../lib/cli/options.ts';
+import { httpUrl, loadConfig, requireQueues } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/core/errors.ts';
 
 /** Calls loadConfig and returns the ConfigError message it throws. */
@@ -151,5 +152,33 @@ describe('requireQueues', () => {
     const narrowed = requireQueues(config);
     // Assess
     expect(narrowed.dlqUrl).toBe('http://127.0.0.1:9324/000000000000/dlq');
+  });
+});
+
+describe('httpUrl', () => {
+  it.each([
+    ['http://127.0.0.1:4566/', 'http://127.0.0.1:4566'],
+    ['https://sqs.example.com/123/work//', 'https://sqs.example.com/123/work'],
+  ])('accepts %s without its trailing slashes', (raw, expected) => {
+    // Act
+    const url = httpUrl(raw);
+    // Assess
+    expect(url).toBe(expected);
+  });
+
+  it.each(['ftp://example.com', 'not a url', '127.0.0.1:4566'])('refuses %s', (raw) => {
+    // Act
+    const url = httpUrl(raw);
+    // Assess
+    expect(url).toBeUndefined();
+  });
+
+  it('gives a variable and a flag the same verdict, each naming itself', () => {
+    // Act
+    const variable = configError({ TAG_CLEANUP_ECS_ENDPOINT: 'ftp://x' });
+    const flag = () => urlFlag('endpoint', 'ftp://x');
+    // Assess
+    expect(variable).toContain("TAG_CLEANUP_ECS_ENDPOINT must be an http(s) URL (got 'ftp://x')");
+    expect(flag).toThrow("--endpoint must be an http(s) URL (got 'ftp://x')");
   });
 });
