@@ -20,6 +20,7 @@ export type ManifestPart<M extends SplittableManifest> = Omit<M, 'resources' | '
   part: { index: number; count: number };
 };
 
+/** Options of {@link splitWireManifest}. */
 export interface SplitOptions {
   /** Bytes reserved for message attributes. @default ATTRIBUTE_HEADROOM_BYTES */
   readonly attributeHeadroomBytes?: number;

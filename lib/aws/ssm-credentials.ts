@@ -1,6 +1,7 @@
 import type { AlibabaCredentials, CredentialsSource } from '../alibaba/credentials.ts';
 import { CredentialsError, messageOf } from '../core/errors.ts';
 
+/** Which SSM parameters hold the Alibaba key, and how the extension is reached. */
 export interface SsmCredentialsOptions {
   /** SSM parameter names (SecureString) holding the Alibaba access key id and secret. */
   readonly accessKeyIdParam: string;

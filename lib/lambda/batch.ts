@@ -27,6 +27,7 @@ export interface BatchDeps {
   readonly random?: () => number;
 }
 
+/** One SQS batch and the invocation it arrived in. */
 export interface BatchInput {
   readonly records: readonly SQSRecord[];
   /** Epoch ms after which no call starts; already net of the safety margin. */
@@ -35,6 +36,7 @@ export interface BatchInput {
   readonly functionName: string;
 }
 
+/** What {@link processBatch} decided: the records SQS must redeliver, and what it logged. */
 export interface BatchResult {
   readonly batchItemFailures: SQSBatchItemFailure[];
   readonly summaries: readonly ManifestSummary[];

@@ -9,6 +9,7 @@ export interface InvocationMetrics {
   poisonMessages: number;
 }
 
+/** Counters at zero, for the start of an invocation. */
 export function emptyMetrics(): InvocationMetrics {
   return {
     tagsRemoved: 0,
