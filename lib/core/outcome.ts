@@ -65,6 +65,8 @@ export interface PlannedResult extends ResultCounts, PlannedIdentity {
 export interface FinishedResult extends ResultCounts, PlannedIdentity {
   readonly status: 'removed' | 'partial' | 'failed';
   readonly error?: ErrorInfo;
+  /** The resource no longer exists: its tags are gone with it, so the work is done, not failed. */
+  readonly resourceGone?: true;
 }
 
 /** Work the pipeline could not finish; the caller settles it (hands it on, fails or defers it). */
@@ -106,6 +108,8 @@ export interface OutcomeLine {
   readonly durationMs: number;
   readonly plannedCalls?: readonly (readonly TagSpec[])[];
   readonly remaining?: readonly TagSpec[];
+  /** Set on `removed` when the resource was deleted before its tags were (sweep and event manifests). */
+  readonly resourceGone?: true;
   readonly continuationMessageId?: string;
   readonly deadLetterMessageId?: string;
 }

@@ -110,6 +110,7 @@ function outcomeLine(
     durationMs: result.durationMs,
     ...(result.status === 'planned' && { plannedCalls: result.plannedCalls }),
     ...(result.status === 'unfinished' && { remaining: result.remaining }),
+    ...(result.status === 'removed' && result.resourceGone === true && { resourceGone: true as const }),
     ...(settlement?.continuationMessageId !== undefined && {
       continuationMessageId: settlement.continuationMessageId,
     }),

@@ -59,7 +59,7 @@ export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promi
   const planned = manifest.dryRun
     ? plan.resources.map((resource) => finished(dryRunResult(resource)))
     : await Promise.all(
-        plan.resources.map(async (resource) => finished(await runResource(manifest.manifestId, resource, deps, now))),
+        plan.resources.map(async (resource) => finished(await runResource(manifest, resource, deps, now))),
       );
 
   const results = [...rejected, ...planned];
@@ -82,7 +82,7 @@ export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promi
 
 /** Runs one resource's calls in order; a permanent error ends the resource, since the rest would fail alike. */
 async function runResource(
-  manifestId: string,
+  manifest: Manifest,
   resource: PlannedResource,
   deps: PipelineDeps,
   now: () => number,
@@ -106,7 +106,12 @@ async function runResource(
           { regionId: resource.regionId, resourceType: resource.resourceType, resourceId: resource.resourceId, tags },
           options,
         ),
-      { manifestId, resourceId: resource.resourceId, resourceType: resource.resourceType, regionId: resource.regionId },
+      {
+        manifestId: manifest.manifestId,
+        resourceId: resource.resourceId,
+        resourceType: resource.resourceType,
+        regionId: resource.regionId,
+      },
     );
     if (result.attempts > 0) calls++;
     attempts += result.attempts;
@@ -117,6 +122,9 @@ async function runResource(
       continue;
     }
     const base = { ...identity, removed, calls, attempts, throttles, requestIds, error: toErrorInfo(result.error) };
+    if (result.reason === 'permanent' && isGone(manifest, base.error.code)) {
+      return { ...base, status: 'removed', resourceGone: true, durationMs: now() - startedAt };
+    }
     if (result.reason === 'permanent') {
       return {
         ...base,
@@ -142,6 +150,15 @@ async function runResource(
     requestIds,
     durationMs: now() - startedAt,
   };
+}
+
+/**
+ * A sweep or the event adapter listed the resource before writing the manifest, so NotFound now means it
+ * was deleted since: its tags went with it. A hand-written manifest may simply name a wrong id, so there
+ * NotFound stays a failure the user must see.
+ */
+function isGone(manifest: Manifest, code: string): boolean {
+  return manifest.origin !== undefined && code === 'InvalidResourceId.NotFound';
 }
 
 function rejectedResult(resource: RejectedResource): RejectedResult {
