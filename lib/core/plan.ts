@@ -42,6 +42,9 @@ export interface Plan {
 }
 
 // Below this many tags, linear scans beat building Maps and Sets (a typical resource lists a handful).
+// The bench's plan scenario (100 000 resources x 12 tags, 7 alternating runs on 2 busy cores) says it pays:
+// planManifest median 362 ms with the linear path, 438 ms with Maps only (314 vs 474 ms after parseManifest),
+// the same peak memory (210 MiB), so both paths stay.
 const SMALL = 24;
 
 /** A packed array of n zeros (faster to index than a holey `new Array(n)`). */
