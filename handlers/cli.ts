@@ -13,6 +13,8 @@ const USAGE = `Usage:
                                           [--max-attempts N] [--report out.csv|out.json]
   tag-cleanup emulator [--port N] [--inventory file.json] [--max-qps N] [--fault-rate R] [--reset-rate R]
                        [--hang-rate R] [--apply-then-500-rate R] [--latency-ms N] [--seed N]
+                       [--describe-tags-max-qps N] [--list-tag-resources-max-qps N] [--list-page-size N]
+                       (--max-qps limits RemoveTags; each API has its own quota)
   tag-cleanup enqueue <manifest.json>... | -  --queue-url URL
   tag-cleanup local [--no-examples] [--once] [--function-timeout-ms N]
                        (npm run local: SQS + ECS emulators and a Lambda-like poller on 127.0.0.1)

@@ -1,5 +1,8 @@
+import { describeTagsAction } from './describe-tags.ts';
 import type { EcsErrorAnswer } from './ecs-error.ts';
 import type { EmulatorContext } from './emulator-context.ts';
+import type { EcsAction } from './flow-control.ts';
+import { listTagResourcesAction } from './list-tag-resources.ts';
 import { removeTagsAction } from './remove-tags.ts';
 
 /** One authenticated, admitted call of an action. */
@@ -20,4 +23,8 @@ export type ActionResult =
 export type ActionHandler = (call: ActionCall) => ActionResult;
 
 /** The actions the emulator serves, by `Action` parameter. */
-export const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map([['RemoveTags', removeTagsAction]]);
+export const ACTIONS: ReadonlyMap<string, ActionHandler> = new Map<EcsAction, ActionHandler>([
+  ['RemoveTags', removeTagsAction],
+  ['DescribeTags', describeTagsAction],
+  ['ListTagResources', listTagResourcesAction],
+]);

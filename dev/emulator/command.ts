@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { positiveIntFlag, positiveNumberFlag, rateFlag } from '../../lib/cli/options.ts';
 import { EMULATOR_ACCESS_KEY_ID } from './defaults.ts';
 import type { FaultOptions } from './faults.ts';
-import { loadInventory } from './inventory.ts';
+import { loadInventory } from './inventory-file.ts';
 import { startEmulator } from './server.ts';
 
 /** Where the emulator command finds its default inventory and writes its banner. */
@@ -30,6 +30,9 @@ export async function runEmulatorCommand(args: readonly string[], env: EmulatorC
       'apply-then-500-rate': { type: 'string' },
       'latency-ms': { type: 'string' },
       seed: { type: 'string', default: '1' },
+      'describe-tags-max-qps': { type: 'string' },
+      'list-tag-resources-max-qps': { type: 'string' },
+      'list-page-size': { type: 'string' },
     },
   });
   const port = Number(values.port);
@@ -38,13 +41,18 @@ export async function runEmulatorCommand(args: readonly string[], env: EmulatorC
     return 2;
   }
   const inventory = await loadInventory(values.inventory ?? `${env.examplesDir}/inventory.json`);
-  const maxQps = positiveNumberFlag('max-qps', values['max-qps']);
   const running = await startEmulator({
     port,
     inventory,
     faults: faultFlags(values),
     seed: positiveIntFlag('seed', values.seed) ?? 1,
-    ...(maxQps !== undefined && { maxQps }),
+    ...optional('maxQps', positiveNumberFlag('max-qps', values['max-qps'])),
+    ...optional('describeTagsMaxQps', positiveNumberFlag('describe-tags-max-qps', values['describe-tags-max-qps'])),
+    ...optional(
+      'listTagResourcesMaxQps',
+      positiveNumberFlag('list-tag-resources-max-qps', values['list-tag-resources-max-qps']),
+    ),
+    ...optional('listPageSize', positiveIntFlag('list-page-size', values['list-page-size'])),
   });
   env.stdout.write(
     `ECS emulator listening on ${running.url}\n` +

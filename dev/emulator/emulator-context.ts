@@ -2,9 +2,11 @@ import { KNOWN_REGIONS } from '../../lib/core/ecs-api.ts';
 import { ConfigError } from '../../lib/core/errors.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET, NONCE_WINDOW_MS } from './defaults.ts';
 import { FaultInjector, type FaultOptions } from './faults.ts';
-import { FlowControl } from './flow-control.ts';
-import { Inventory, type InventoryFile, parseInventory } from './inventory.ts';
+import { type EcsAction, FlowControl } from './flow-control.ts';
+import { Inventory } from './inventory.ts';
+import { type InventoryFile, parseInventory } from './inventory-file.ts';
 import { NonceCache } from './nonce-cache.ts';
+import { PageTokens } from './page-tokens.ts';
 import { StatsRecorder } from './stats.ts';
 import type { EmulatorAccount } from './verify.ts';
 
@@ -25,13 +27,26 @@ export interface EmulatorOptions {
   readonly inventory: InventoryFile;
   /** Accepted credentials. @default one account with EMULATOR_ACCESS_KEY_ID / EMULATOR_ACCESS_KEY_SECRET */
   readonly accounts?: readonly EmulatorAccount[];
-  /** RemoveTags flow control, in calls per second; omitted means unlimited. */
+  /** RemoveTags flow control, in calls per second; omitted means unlimited. Each API has its own quota. */
   readonly maxQps?: number;
   /**
    * Largest RemoveTags burst the flow control lets through at once, in calls.
    * @default max(1, ceil(maxQps)): one second's worth, like a per-second quota
    */
   readonly burst?: number;
+  /** DescribeTags flow control, in calls per second; omitted means unlimited. */
+  readonly describeTagsMaxQps?: number;
+  /** Largest DescribeTags burst, in calls. @default max(1, ceil(describeTagsMaxQps)) */
+  readonly describeTagsBurst?: number;
+  /** ListTagResources flow control, in calls per second; omitted means unlimited. */
+  readonly listTagResourcesMaxQps?: number;
+  /** Largest ListTagResources burst, in calls. @default max(1, ceil(listTagResourcesMaxQps)) */
+  readonly listTagResourcesBurst?: number;
+  /**
+   * Rows per ListTagResources page (ECS has no page-size parameter); small values let tests split one
+   * resource's rows across pages. @default 50
+   */
+  readonly listPageSize?: number;
   /**
    * Sets `x-acs-retry-after` on throttled answers: a fixed number of ms, or `'auto'` for the time until
    * the bucket has a token again. Omitted means no header.
@@ -63,6 +78,10 @@ export interface EmulatorContext {
   readonly stats: StatsRecorder;
   readonly flow: FlowControl;
   readonly inventory: Inventory;
+  /** Rows per ListTagResources page. */
+  readonly listPageSize: number;
+  /** The NextTokens handed out; cleared when the inventory is replaced. */
+  readonly pageTokens: PageTokens;
   /** Public regions plus the inventory's own; refreshed when the inventory is replaced. */
   knownRegions: ReadonlySet<string>;
   /** Aborted by `close()`, so latency sleeps end and nothing is applied afterwards. */
@@ -82,8 +101,12 @@ export function createEmulatorContext(options: EmulatorOptions, closed: AbortSig
   const accounts = options.accounts ?? [
     { accessKeyId: EMULATOR_ACCESS_KEY_ID, accessKeySecret: EMULATOR_ACCESS_KEY_SECRET },
   ];
+  const listPageSize = options.listPageSize ?? 50;
+  if (!(Number.isInteger(listPageSize) && listPageSize >= 1)) {
+    throw new ConfigError(`listPageSize must be a whole number of at least 1 (got ${listPageSize})`);
+  }
   const flow = new FlowControl(now);
-  flow.set('RemoveTags', options.maxQps, options.burst);
+  for (const [action, limit] of Object.entries(apiLimits(options))) flow.set(action, limit.maxQps, limit.burst);
   return {
     now,
     logger: options.logger ?? SILENT_LOGGER,
@@ -95,12 +118,27 @@ export function createEmulatorContext(options: EmulatorOptions, closed: AbortSig
     stats: new StatsRecorder(options.recordCalls ?? true),
     flow,
     inventory,
+    listPageSize,
+    pageTokens: new PageTokens(),
     knownRegions: knownRegionsOf(inventory),
     closed,
   };
 }
 
-/** The regions RemoveTags accepts: the public ones and every region the inventory holds. */
+/** The flow control options of each API, by action name. */
+export function apiLimits(options: EmulatorOptions): Record<EcsAction, { maxQps?: number; burst?: number }> {
+  const limit = (maxQps: number | undefined, burst: number | undefined) => ({
+    ...(maxQps === undefined ? {} : { maxQps }),
+    ...(burst === undefined ? {} : { burst }),
+  });
+  return {
+    RemoveTags: limit(options.maxQps, options.burst),
+    DescribeTags: limit(options.describeTagsMaxQps, options.describeTagsBurst),
+    ListTagResources: limit(options.listTagResourcesMaxQps, options.listTagResourcesBurst),
+  };
+}
+
+/** The regions the actions accept: the public ones and every region the inventory holds. */
 export function knownRegionsOf(inventory: Inventory): ReadonlySet<string> {
   return new Set([...KNOWN_REGIONS, ...inventory.regions()]);
 }

@@ -1,6 +1,9 @@
 import { ConfigError } from '../../lib/core/errors.ts';
 import { TokenBucket } from './token-bucket.ts';
 
+/** The actions the emulator serves, each with its own quota. */
+export type EcsAction = 'RemoveTags' | 'DescribeTags' | 'ListTagResources';
+
 /** Whether flow control lets a call through; when not, how long until it would. */
 export type FlowDecision =
   | { readonly admitted: true }

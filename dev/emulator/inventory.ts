@@ -1,72 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import * as z from 'zod';
-import { ConfigError, messageOf } from '../../lib/core/errors.ts';
-import { RESOURCE_TYPES, type ResourceType } from '../../lib/core/manifest/types.ts';
+/**
+ * The emulator's live inventory. System tags (`acs:…`, `aliyun…` keys) are kept and listed like any
+ * tag, but RemoveTags never removes them. The choice: ECS documents that such keys cannot be named in a
+ * tag call, so the emulator refuses a RemoveTags call naming one (`InvalidTagKey.Malformed`, see
+ * remove-tags.ts) and, should one get through, {@link Inventory.removeTags} still leaves it in place.
+ * A client that tries is told so instead of being led to believe the tag is gone.
+ */
+import { isSystemTagKey } from '../../lib/core/ecs-api.ts';
+import type { ResourceType } from '../../lib/core/manifest/types.ts';
+import type { InventoryFile } from './inventory-file.ts';
 
-const tagEntrySchema = z.tuple([z.string().min(1).max(128), z.string().max(128)]);
-
-// Validated as entries and rebuilt with Object.fromEntries: z.record would assign a `__proto__` key,
-// which sets the prototype instead of adding a tag.
-const tagMapSchema = z
-  .custom<Record<string, unknown>>(
-    (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-    'must be an object of tags',
-  )
-  .transform((v) => Object.entries(v))
-  .pipe(z.array(tagEntrySchema))
-  .transform((entries): Record<string, string> => Object.fromEntries(entries));
-
-const resourceSchema = z.strictObject({
-  regionId: z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, 'must look like a region id, e.g. cn-hangzhou'),
-  resourceType: z.enum(RESOURCE_TYPES),
-  resourceId: z.string().min(1).max(128),
-  tags: tagMapSchema,
-  /** `false` makes RemoveTags answer `InvalidResourceId.NotSupported`. @default true */
-  supported: z.boolean().optional(),
-});
-
-const inventorySchema = z.strictObject({ resources: z.array(resourceSchema) });
-
-/** One resource of the emulator's inventory: where it lives and the tags it carries. */
-export type InventoryResource = z.infer<typeof resourceSchema>;
-
-/** The inventory file format (examples/inventory.json). */
-export type InventoryFile = z.infer<typeof inventorySchema>;
-
-/** Validates inventory data; throws a {@link ConfigError} listing every problem with its path. */
-export function parseInventory(data: unknown, source = 'inventory'): InventoryFile {
-  const result = inventorySchema.safeParse(data);
-  if (!result.success) throw new ConfigError(`${source} is invalid:\n${z.prettifyError(result.error)}`);
-  const seen = new Set<string>();
-  for (const resource of result.data.resources) {
-    const key = resourceKey(resource.regionId, resource.resourceType, resource.resourceId);
-    if (seen.has(key)) {
-      throw new ConfigError(
-        `${source} is invalid: ${resource.resourceType} ${resource.resourceId} appears twice in ${resource.regionId}`,
-      );
-    }
-    seen.add(key);
-  }
-  return result.data;
-}
-
-/** Reads and validates an inventory JSON file. */
-export async function loadInventory(path: string | URL): Promise<InventoryFile> {
-  const source = String(path);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read inventory ${source}: ${messageOf(error)}`, { cause: error });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`inventory ${source} is not valid JSON: ${messageOf(error)}`, { cause: error });
-  }
-  return parseInventory(data, `inventory ${source}`);
-}
+export type { InventoryFile, InventoryResource } from './inventory-file.ts';
 
 /** A tag named in a RemoveTags call; no `value` means "whatever its value". */
 export interface TagToRemove {
@@ -77,23 +20,33 @@ export interface TagToRemove {
 /** What {@link Inventory.lookup} found. */
 export type LookupResult = 'found' | 'absent' | 'unsupported';
 
-function resourceKey(regionId: string, resourceType: string, resourceId: string): string {
-  // Resource ids are unique per region and type on ECS; a NUL cannot appear in any of the three.
-  return `${regionId}\u0000${resourceType}\u0000${resourceId}`;
-}
-
-interface LiveResource {
+/** One live resource, read-only to everything but the inventory. */
+export interface StoredResource {
   readonly regionId: string;
   readonly resourceType: ResourceType;
   readonly resourceId: string;
   readonly supported: boolean;
+  readonly tags: ReadonlyMap<string, string>;
+}
+
+interface LiveResource extends StoredResource {
   readonly tags: Map<string, string>;
 }
 
+/** The resources of one region and type, indexed for the list APIs. */
+interface Partition {
+  readonly byId: Map<string, LiveResource>;
+  /** Resources carrying each tag key; kept current as tags are removed. */
+  readonly byKey: Map<string, Set<LiveResource>>;
+}
+
+const NO_RESOURCES: ReadonlySet<StoredResource> = new Set();
+
 /** The emulator's mutable in-memory copy of an inventory; never aliases the data it was seeded from. */
 export class Inventory {
-  #resources = new Map<string, LiveResource>();
+  #partitions = new Map<string, Partition>();
   #regions = new Set<string>();
+  #version = 0;
 
   constructor(file: InventoryFile) {
     this.replace(file);
@@ -101,18 +54,27 @@ export class Inventory {
 
   /** Drops every resource and seeds again from `file`. */
   replace(file: InventoryFile): void {
-    this.#resources.clear();
+    this.#partitions.clear();
     this.#regions.clear();
+    this.#version += 1;
     for (const r of file.resources) {
       this.#regions.add(r.regionId);
-      this.#resources.set(resourceKey(r.regionId, r.resourceType, r.resourceId), {
+      const resource: LiveResource = {
         regionId: r.regionId,
         resourceType: r.resourceType,
         resourceId: r.resourceId,
         supported: r.supported !== false,
         tags: new Map(Object.entries(r.tags)),
-      });
+      };
+      const partition = this.#partition(r.regionId, r.resourceType, true);
+      partition.byId.set(r.resourceId, resource);
+      for (const key of resource.tags.keys()) indexKey(partition, key, resource);
     }
+  }
+
+  /** Changes whenever a tag is removed or the inventory replaced, so derived views know when to rebuild. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Regions that hold at least one resource. */
@@ -122,45 +84,93 @@ export class Inventory {
 
   /** Whether RemoveTags may act on the resource. */
   lookup(regionId: string, resourceType: string, resourceId: string): LookupResult {
-    const resource = this.#resources.get(resourceKey(regionId, resourceType, resourceId));
+    const resource = this.find(regionId, resourceType, resourceId);
     if (!resource) return 'absent';
     return resource.supported ? 'found' : 'unsupported';
   }
 
+  /** The resource, or undefined when it does not exist. */
+  find(regionId: string, resourceType: string, resourceId: string): StoredResource | undefined {
+    return this.#partition(regionId, resourceType, false)?.byId.get(resourceId);
+  }
+
+  /** The resources of a region, of one type or of every type, in no particular order. */
+  *resourcesIn(regionId: string, resourceType?: string): Iterable<StoredResource> {
+    for (const [name, partition] of this.#partitions) {
+      const [region, type] = name.split('\u0000');
+      if (region === regionId && (resourceType === undefined || type === resourceType)) yield* partition.byId.values();
+    }
+  }
+
+  /** The resources of a region and type that carry `key`; a live view, so copy it before removing tags. */
+  withKey(regionId: string, resourceType: string, key: string): ReadonlySet<StoredResource> {
+    return this.#partition(regionId, resourceType, false)?.byKey.get(key) ?? NO_RESOURCES;
+  }
+
   /**
    * Applies RemoveTags semantics: a key alone removes the tag whatever its value; a key with a value
-   * removes it only when the value matches; a tag that is not there is ignored. Returns the removed keys.
+   * removes it only when the value matches; a tag that is not there is ignored, and so is a system tag.
+   * Returns the removed keys.
    */
   removeTags(regionId: string, resourceType: string, resourceId: string, tags: readonly TagToRemove[]): string[] {
-    const resource = this.#resources.get(resourceKey(regionId, resourceType, resourceId));
-    if (!resource) return [];
+    const partition = this.#partition(regionId, resourceType, false);
+    const resource = partition?.byId.get(resourceId);
+    if (!partition || !resource) return [];
     const removed: string[] = [];
     for (const tag of tags) {
       const current = resource.tags.get(tag.key);
-      if (current === undefined) continue;
+      if (current === undefined || isSystemTagKey(tag.key)) continue;
       if (tag.value !== undefined && tag.value !== current) continue;
       resource.tags.delete(tag.key);
+      partition.byKey.get(tag.key)?.delete(resource);
       removed.push(tag.key);
     }
+    if (removed.length > 0) this.#version += 1;
     return removed;
   }
 
   /** A copy of the resource's tags, or undefined when the resource does not exist. */
   getTags(regionId: string, resourceType: string, resourceId: string): Record<string, string> | undefined {
-    const resource = this.#resources.get(resourceKey(regionId, resourceType, resourceId));
+    const resource = this.find(regionId, resourceType, resourceId);
     return resource ? Object.fromEntries(resource.tags) : undefined;
   }
 
   /** The whole inventory in file format, safe to serialise or to seed another emulator with. */
   snapshot(): InventoryFile {
-    return {
-      resources: [...this.#resources.values()].map((r) => ({
-        regionId: r.regionId,
-        resourceType: r.resourceType,
-        resourceId: r.resourceId,
-        tags: Object.fromEntries(r.tags),
-        ...(r.supported ? {} : { supported: false }),
-      })),
-    };
+    const resources: InventoryFile['resources'] = [];
+    for (const partition of this.#partitions.values()) {
+      for (const r of partition.byId.values()) {
+        resources.push({
+          regionId: r.regionId,
+          resourceType: r.resourceType,
+          resourceId: r.resourceId,
+          tags: Object.fromEntries(r.tags),
+          ...(r.supported ? {} : { supported: false }),
+        });
+      }
+    }
+    return { resources };
   }
+
+  #partition(regionId: string, resourceType: string, create: true): Partition;
+  #partition(regionId: string, resourceType: string, create: false): Partition | undefined;
+  #partition(regionId: string, resourceType: string, create: boolean): Partition | undefined {
+    // A NUL cannot appear in a region id or a resource type.
+    const name = `${regionId}\u0000${resourceType}`;
+    let partition = this.#partitions.get(name);
+    if (!partition && create) {
+      partition = { byId: new Map(), byKey: new Map() };
+      this.#partitions.set(name, partition);
+    }
+    return partition;
+  }
+}
+
+function indexKey(partition: Partition, key: string, resource: LiveResource): void {
+  let holders = partition.byKey.get(key);
+  if (!holders) {
+    holders = new Set();
+    partition.byKey.set(key, holders);
+  }
+  holders.add(resource);
 }

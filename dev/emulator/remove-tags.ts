@@ -1,8 +1,8 @@
-import { MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
-import { RESOURCE_TYPES } from '../../lib/core/manifest/types.ts';
+import { isSystemTagKey, MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
 import type { ActionCall, ActionResult } from './actions.ts';
 import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
 import type { Inventory, TagToRemove } from './inventory.ts';
+import { isResourceType, unknownRegion, unknownResourceType } from './param-checks.ts';
 
 /** A RemoveTags call that passed validation and may be applied. */
 export interface RemoveTagsRequest {
@@ -18,7 +18,6 @@ export type RemoveTagsValidation =
   | { readonly ok: false; readonly error: EcsErrorAnswer };
 
 const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
-const RESOURCE_TYPE_SET: ReadonlySet<string> = new Set(RESOURCE_TYPES);
 
 /**
  * RemoveTags: validates the call, removes the tags that match, records the call for the stats and
@@ -55,15 +54,8 @@ export function validateRemoveTags(
   const resourceId = params.ResourceId;
   if (!resourceId) return fail(missingParameter('ResourceId'));
 
-  if (!knownRegions.has(regionId)) {
-    return fail(ecsError('InvalidRegionId.NotFound', 404, 'The specified RegionId does not exist.'));
-  }
-  // Exact match: ECS wants the lower-case names, so `Instance` is refused.
-  if (!RESOURCE_TYPE_SET.has(resourceType)) {
-    return fail(
-      ecsError('InvalidResourceType.NotFound', 404, 'The ResourceType provided does not exist in our records.'),
-    );
-  }
+  if (!knownRegions.has(regionId)) return fail(unknownRegion());
+  if (!isResourceType(resourceType)) return fail(unknownResourceType());
 
   const parsed = parseTags(params);
   if ('error' in parsed) return fail(parsed.error);
@@ -96,7 +88,8 @@ function parseTags(params: Readonly<Record<string, string>>): { tags: TagToRemov
   const tags: TagToRemove[] = [];
   for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
     const entry = byIndex.get(index) ?? {};
-    if (!entry.key) {
+    // System tags (acs:, aliyun) cannot be named in a tag call (ECS doc), so they are never removed.
+    if (!entry.key || isSystemTagKey(entry.key)) {
       return { error: ecsError('InvalidTagKey.Malformed', 400, `The specified Tag.${index}.Key is not valid.`) };
     }
     // An absent Tag.n.Value means "any value"; an empty one only matches an empty value.

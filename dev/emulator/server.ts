@@ -1,21 +1,24 @@
 import { createServer, type Server } from 'node:http';
 import { messageOf } from '../../lib/core/errors.ts';
 import {
+  apiLimits,
   createEmulatorContext,
   type EmulatorContext,
   type EmulatorOptions,
   knownRegionsOf,
 } from './emulator-context.ts';
 import type { FaultOptions } from './faults.ts';
+import type { EcsAction } from './flow-control.ts';
 import { answerUnexpected, handleRequest } from './handle-request.ts';
-import { type InventoryFile, parseInventory } from './inventory.ts';
+import { type InventoryFile, parseInventory } from './inventory-file.ts';
 import { closeServer, listen } from './listen.ts';
 import type { EmulatorStats } from './stats.ts';
 
 export type { EmulatorLogger, EmulatorOptions } from './emulator-context.ts';
 export type { FaultOptions } from './faults.ts';
-export type { InventoryFile, InventoryResource } from './inventory.ts';
-export { loadInventory, parseInventory } from './inventory.ts';
+export type { EcsAction } from './flow-control.ts';
+export type { InventoryFile, InventoryResource } from './inventory-file.ts';
+export { loadInventory, parseInventory } from './inventory-file.ts';
 export type { ActionStats, EmulatorStats, RemoveTagsCallRecord, SecondStats } from './stats.ts';
 export type { EmulatorAccount } from './verify.ts';
 
@@ -30,8 +33,11 @@ export interface RunningEmulator {
   snapshot(): InventoryFile;
   /** Replaces the whole inventory (validated), e.g. to reseed between test cases. */
   replaceInventory(inventory: InventoryFile): void;
-  /** Changes RemoveTags flow control at run time; undefined removes it. `burst` defaults as in {@link EmulatorOptions.burst}. */
-  setMaxQps(maxQps: number | undefined, burst?: number): void;
+  /**
+   * Changes an API's flow control at run time (RemoveTags unless `action` says otherwise); undefined
+   * removes it. `burst` defaults to the API's burst option, else one second's worth.
+   */
+  setMaxQps(maxQps: number | undefined, burst?: number, action?: EcsAction): void;
   /** Replaces the fault options; a `seed` restarts the schedule, otherwise it continues. */
   setFaults(faults: FaultOptions, seed?: number): void;
   /** A copy of the counters. */
@@ -42,7 +48,7 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-/** Starts a local ECS RPC emulator answering RemoveTags over HTTP. */
+/** Starts a local ECS RPC emulator answering RemoveTags, DescribeTags and ListTagResources over HTTP. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const closing = new AbortController();
   const ctx = createEmulatorContext(options, closing.signal);
@@ -74,8 +80,10 @@ function runningEmulator(
     replaceInventory: (file) => {
       ctx.inventory.replace(parseInventory(file, 'emulator inventory'));
       ctx.knownRegions = knownRegionsOf(ctx.inventory);
+      ctx.pageTokens.clear();
     },
-    setMaxQps: (maxQps, burst) => ctx.flow.set('RemoveTags', maxQps, burst ?? options.burst),
+    setMaxQps: (maxQps, burst, action = 'RemoveTags') =>
+      ctx.flow.set(action, maxQps, burst ?? apiLimits(options)[action].burst),
     setFaults: (faults, seed) => ctx.faults.set(faults, seed),
     stats: () => ctx.stats.snapshot(),
     resetStats: () => ctx.stats.reset(),

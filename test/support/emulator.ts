@@ -13,7 +13,7 @@ export async function startTestEmulator(options: Partial<EmulatorOptions> = {}):
   return startEmulator({ ...options, inventory });
 }
 
-/** A tag for {@link removeTagsParams}; no value means key-only removal. */
+/** A tag for the parameter builders; no value means key-only removal, or "any value" in a filter. */
 export interface TestTag {
   readonly key: string;
   readonly value?: string;
@@ -26,12 +26,58 @@ export function removeTagsParams(
   resourceId: string,
   tags: readonly TestTag[],
 ): Record<string, string> {
-  const params: Record<string, string> = {
+  return {
     Action: 'RemoveTags',
     RegionId: regionId,
     ResourceType: resourceType,
     ResourceId: resourceId,
+    ...tagParams(tags),
   };
+}
+
+/** The API parameters of one DescribeTags call; only the parameters given are sent. */
+export function describeTagsParams(
+  regionId: string,
+  more: {
+    resourceType?: string;
+    resourceId?: string;
+    tags?: readonly TestTag[];
+    pageNumber?: number;
+    pageSize?: number;
+  } = {},
+): Record<string, string> {
+  return {
+    Action: 'DescribeTags',
+    RegionId: regionId,
+    ...(more.resourceType === undefined ? {} : { ResourceType: more.resourceType }),
+    ...(more.resourceId === undefined ? {} : { ResourceId: more.resourceId }),
+    ...(more.pageNumber === undefined ? {} : { PageNumber: String(more.pageNumber) }),
+    ...(more.pageSize === undefined ? {} : { PageSize: String(more.pageSize) }),
+    ...tagParams(more.tags ?? []),
+  };
+}
+
+/** The API parameters of one ListTagResources call; only the parameters given are sent. */
+export function listTagResourcesParams(
+  regionId: string,
+  resourceType: string,
+  more: { resourceIds?: readonly string[]; tags?: readonly TestTag[]; nextToken?: string } = {},
+): Record<string, string> {
+  const params: Record<string, string> = {
+    Action: 'ListTagResources',
+    RegionId: regionId,
+    ResourceType: resourceType,
+    ...tagParams(more.tags ?? []),
+  };
+  (more.resourceIds ?? []).forEach((id, i) => {
+    params[`ResourceId.${i + 1}`] = id;
+  });
+  if (more.nextToken !== undefined) params.NextToken = more.nextToken;
+  return params;
+}
+
+function tagParams(tags: readonly TestTag[]): Record<string, string> {
+  const params: Record<string, string> = {};
   tags.forEach((tag, i) => {
     params[`Tag.${i + 1}.Key`] = tag.key;
     if (tag.value !== undefined) params[`Tag.${i + 1}.Value`] = tag.value;

@@ -1,0 +1,63 @@
+import { type EcsErrorAnswer, ecsError } from './ecs-error.ts';
+import type { StoredResource } from './inventory.ts';
+
+/** One `Tag.N` filter of a list call: a key, and a value unless any value will do. */
+export interface TagFilter {
+  readonly key: string;
+  readonly value?: string;
+}
+
+/** The list APIs accept `Tag.1` to `Tag.20` (ECS API metadata for DescribeTags and ListTagResources). */
+export const MAX_TAG_FILTERS = 20;
+
+const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
+
+/**
+ * Reads the `Tag.N.Key` / `Tag.N.Value` parameters of a list call, in N order. A value without its key
+ * is `InvalidParameter.TagValue`, as ECS answers it.
+ */
+export function parseTagFilters(
+  params: Readonly<Record<string, string>>,
+): { readonly filters: TagFilter[] } | { readonly error: EcsErrorAnswer } {
+  const byIndex = new Map<number, { key?: string; value?: string }>();
+  for (const [name, value] of Object.entries(params)) {
+    if (!name.startsWith('Tag.')) continue;
+    const match = TAG_PARAM.exec(name);
+    if (!match) return { error: ecsError('InvalidParameter', 400, `The specified parameter "${name}" is not valid.`) };
+    const index = Number(match[1]);
+    if (index < 1 || index > MAX_TAG_FILTERS) {
+      return { error: ecsError('InvalidTagCount', 400, 'The specified tags are beyond the permitted range.') };
+    }
+    const entry = byIndex.get(index) ?? {};
+    if (match[2] === 'Key') entry.key = value;
+    else entry.value = value;
+    byIndex.set(index, entry);
+  }
+  const filters: TagFilter[] = [];
+  for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
+    const { key, value } = byIndex.get(index) ?? {};
+    if (key === undefined) {
+      return {
+        error: ecsError('InvalidParameter.TagValue', 400, `Tag.${index}.Value is given without Tag.${index}.Key.`),
+      };
+    }
+    if (key === '') {
+      return { error: ecsError('InvalidTagKey.Malformed', 400, `The specified Tag.${index}.Key is not valid.`) };
+    }
+    filters.push(value === undefined ? { key } : { key, value });
+  }
+  return { filters };
+}
+
+/** Whether a tag (key and value) satisfies one filter. */
+export function tagMatches(filter: TagFilter, key: string, value: string): boolean {
+  return filter.key === key && (filter.value === undefined || filter.value === value);
+}
+
+/** Whether a resource satisfies every filter (they are ANDed): it carries each key, with the value if one is given. */
+export function resourceMatchesAll(resource: StoredResource, filters: readonly TagFilter[]): boolean {
+  return filters.every((f) => {
+    const value = resource.tags.get(f.key);
+    return value !== undefined && (f.value === undefined || f.value === value);
+  });
+}
