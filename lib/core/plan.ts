@@ -1,4 +1,4 @@
-import { MAX_TAGS_PER_CALL } from './ecs-api.ts';
+import { chunkTags, dedupeTags } from './chunk-tags.ts';
 import type { ValidationIssue } from './errors.ts';
 import { isValidResourceId } from './manifest/schema.ts';
 import type { Manifest, RejectedEntry, ResourceType, TagSpec } from './manifest/types.ts';
@@ -41,168 +41,6 @@ export interface Plan {
   readonly rejected: readonly RejectedResource[];
 }
 
-// Below this many tags, linear scans beat building Maps and Sets (a typical resource lists a handful).
-// The bench's plan scenario (100 000 resources x 12 tags, 7 alternating runs on 2 busy cores) says it pays:
-// planManifest median 362 ms with the linear path, 438 ms with Maps only (314 vs 474 ms after parseManifest),
-// the same peak memory (210 MiB), so both paths stay.
-const SMALL = 24;
-
-/** A packed array of n zeros (faster to index than a holey `new Array(n)`). */
-function zeros(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i += 1) out.push(0);
-  return out;
-}
-
-/**
- * For each position, the first position holding the same key. Linear scans for short lists, a Map
- * for long ones, so the cost stays linear in the number of tags.
- */
-function firstOfKey(tags: readonly TagSpec[]): number[] {
-  const n = tags.length;
-  const first: number[] = [];
-  if (n <= SMALL) {
-    for (let i = 0; i < n; i += 1) {
-      const key = (tags[i] as TagSpec).key;
-      let j = 0;
-      while ((tags[j] as TagSpec).key !== key) j += 1;
-      first.push(j);
-    }
-    return first;
-  }
-  // A Map, not an object: keys such as "__proto__" or "constructor" are ordinary tag keys here.
-  const seen = new Map<string, number>();
-  for (let i = 0; i < n; i += 1) {
-    const key = (tags[i] as TagSpec).key;
-    const j = seen.get(key);
-    if (j === undefined) seen.set(key, i);
-    first.push(j ?? i);
-  }
-  return first;
-}
-
-/**
- * Drops tags another tag already removes: exact duplicates, and any `key=value` when the bare `key`
- * is also listed (a key-only removal takes every value). First-appearance order; a bare key takes the
- * place of the first tag with that key.
- */
-export function dedupeTags(tags: readonly TagSpec[]): TagSpec[] {
-  const n = tags.length;
-  const first = firstOfKey(tags);
-  let repeats = false;
-  for (let i = 0; i < n && !repeats; i += 1) repeats = first[i] !== i;
-  // Nothing to drop: the common case, so skip the per-tag work. Tags are immutable, so they are shared.
-  if (!repeats) return tags.slice();
-
-  // keyOnly[f] is 1 when the key first seen at position f also appears bare somewhere.
-  const keyOnly = zeros(n);
-  for (let i = 0; i < n; i += 1) if ((tags[i] as TagSpec).value === undefined) keyOnly[first[i] as number] = 1;
-
-  const out: TagSpec[] = [];
-  // Values already emitted per key (by first position), only built for keys that repeat with values.
-  let emittedValues: Map<number, Set<string>> | undefined;
-  for (let i = 0; i < n; i += 1) {
-    const tag = tags[i] as TagSpec;
-    const f = first[i] as number;
-    if (keyOnly[f] === 1) {
-      if (f === i) out.push(tag.value === undefined ? tag : { key: tag.key });
-      continue;
-    }
-    const value = tag.value as string;
-    if (f === i) {
-      out.push(tag);
-      continue;
-    }
-    if (n <= SMALL) {
-      // Short list: look back for the same key and value instead of building a Set.
-      let dup = false;
-      for (let j = f; j < i && !dup; j += 1) dup = first[j] === f && (tags[j] as TagSpec).value === value;
-      if (!dup) out.push(tag);
-      continue;
-    }
-    emittedValues ??= new Map();
-    let emitted = emittedValues.get(f);
-    if (!emitted) {
-      emitted = new Set([(tags[f] as TagSpec).value as string]);
-      emittedValues.set(f, emitted);
-    }
-    if (!emitted.has(value)) {
-      emitted.add(value);
-      out.push(tag);
-    }
-  }
-  return out;
-}
-
-/**
- * Splits tags into the fewest calls of at most `size` tags such that no call holds the same key twice
- * (how RemoveTags treats a repeated key with two values is undocumented, so never send one).
- * That minimum is `max(ceil(n / size), largest number of tags sharing a key)`. Pass deduplicated tags.
- * Order: calls fill front to back and each call keeps input order.
- * @param size maximum tags per call. @default MAX_TAGS_PER_CALL
- */
-export function chunkTags(tags: readonly TagSpec[], size: number = MAX_TAGS_PER_CALL): TagSpec[][] {
-  if (!Number.isSafeInteger(size) || size < 1)
-    throw new RangeError(`chunk size must be a positive integer; got ${size}`);
-  const n = tags.length;
-  if (n === 0) return [];
-
-  const first = firstOfKey(tags);
-  let repeats = false;
-  for (let i = 0; i < n && !repeats; i += 1) repeats = first[i] !== i;
-  // Every key once (the common case): plain consecutive slices are already minimal.
-  if (!repeats) {
-    const calls: TagSpec[][] = [];
-    for (let start = 0; start < n; start += size) calls.push(tags.slice(start, start + size));
-    return calls;
-  }
-
-  const multiplicity = zeros(n);
-  let maxMultiplicity = 0;
-  for (let i = 0; i < n; i += 1) {
-    const f = first[i] as number;
-    const m = (multiplicity[f] as number) + 1;
-    multiplicity[f] = m;
-    if (m > maxMultiplicity) maxMultiplicity = m;
-  }
-  const callCount = Math.max(Math.ceil(n / size), maxMultiplicity);
-  const binOf = zeros(n);
-  const fill = zeros(callCount);
-  // Repeated keys first, dealt round-robin with one running cursor, key by key: each key's run of at
-  // most callCount tags lands in distinct calls, and call sizes never differ by more than one, so
-  // none exceeds `size`. A "next position with this key" chain lists each key's positions in order.
-  const next = zeros(n);
-  const last = zeros(n);
-  for (let i = 0; i < n; i += 1) {
-    const f = first[i] as number;
-    next[i] = -1;
-    if (f !== i) next[last[f] as number] = i;
-    last[f] = i;
-  }
-  let cursor = 0;
-  for (let f = 0; f < n; f += 1) {
-    if (first[f] !== f || (multiplicity[f] as number) < 2) continue;
-    for (let i = f; i !== -1; i = next[i] as number) {
-      const bin = cursor % callCount;
-      binOf[i] = bin;
-      fill[bin] = (fill[bin] as number) + 1;
-      cursor += 1;
-    }
-  }
-  // Single-key tags cannot clash, so each goes to the first call with room; total room callCount*size >= n.
-  let bin = 0;
-  for (let i = 0; i < n; i += 1) {
-    if (multiplicity[first[i] as number] !== 1) continue;
-    while ((fill[bin] as number) >= size) bin += 1;
-    binOf[i] = bin;
-    fill[bin] = (fill[bin] as number) + 1;
-  }
-  // Walking positions in order keeps input order inside every call.
-  const calls: TagSpec[][] = Array.from({ length: callCount }, () => []);
-  for (let i = 0; i < n; i += 1) (calls[binOf[i] as number] as TagSpec[]).push(tags[i] as TagSpec);
-  return calls;
-}
-
 /** The valid entries naming one resource (same region, type and id). */
 interface ValidGroup {
   /** The first entry: its region, type and id name the group. */
@@ -240,76 +78,84 @@ function byIndex<T extends { readonly index: number }>(list: readonly T[]): read
  * and chunks them into calls. Output order is first appearance in the manifest.
  */
 export function planManifest(manifest: Manifest): Plan {
-  const valid = byIndex(manifest.resources);
-  const invalid = byIndex(manifest.rejected);
+  const clusters = clusterEntries(byIndex(manifest.resources), byIndex(manifest.rejected));
+  const resources: PlannedResource[] = [];
+  for (const group of clusters.groups) if (group.cluster.rejected === undefined) resources.push(toPlanned(group));
+  const rejected: RejectedResource[] = [];
+  for (const outcome of clusters.outcomes) {
+    if (!('groups' in outcome)) rejected.push(orphan(outcome));
+    else if (outcome.rejected !== undefined) rejected.push(poisoned(outcome, outcome.rejected));
+  }
+  return { manifestId: manifest.manifestId, resources, rejected };
+}
 
-  // Region, then resource id: nested Maps avoid building a composite key string per entry.
-  const clusters = new Map<string, Map<string, Cluster>>();
-  // Both lists are filled in first-appearance order, so neither needs sorting later.
-  const groups: ValidGroup[] = [];
-  const outcomes: (Cluster | RejectedEntry)[] = [];
-  const clusterOf = (regionId: string, resourceId: string, index: number): Cluster => {
-    let byId = clusters.get(regionId);
-    if (!byId) {
-      byId = new Map();
-      clusters.set(regionId, byId);
-    }
-    let cluster = byId.get(resourceId);
-    if (!cluster) {
-      cluster = { firstIndex: index, groups: [] };
-      byId.set(resourceId, cluster);
-      outcomes.push(cluster);
-    }
-    return cluster;
-  };
-  const addValid = (entry: ValidEntry): void => {
-    const cluster = clusterOf(entry.regionId, entry.resourceId, entry.index);
-    let group: ValidGroup | undefined;
-    for (const g of cluster.groups) if (g.first.resourceType === entry.resourceType) group = g;
-    if (!group) {
-      group = { first: entry, cluster, entryIndexes: [entry.index] };
-      cluster.groups.push(group);
-      groups.push(group);
-      return;
-    }
-    group.entryIndexes.push(entry.index);
-    if (group.more) group.more.push(entry.tags);
-    else group.more = [entry.tags];
-  };
-  const addRejected = (entry: RejectedEntry): void => {
-    // The id decides the identity; an entry without a usable id or region cannot poison anything else.
-    if (entry.regionId !== undefined && isValidResourceId(entry.resourceId)) {
-      const cluster = clusterOf(entry.regionId, entry.resourceId, entry.index);
-      if (cluster.rejected) cluster.rejected.push(entry);
-      else cluster.rejected = [entry];
-    } else {
-      outcomes.push(entry);
-    }
-  };
-
-  // Merge the two index-ordered lists so clusters are created in first-appearance order.
+/** Gathers both index-ordered lists by resource, merging them so clusters appear in first-appearance order. */
+function clusterEntries(valid: readonly ValidEntry[], invalid: readonly RejectedEntry[]): ResourceClusters {
+  const clusters = new ResourceClusters();
   let v = 0;
   let r = 0;
   while (v < valid.length || r < invalid.length) {
     const nextValid = valid[v];
     const nextRejected = invalid[r];
     if (nextValid && (!nextRejected || nextValid.index < nextRejected.index)) {
-      addValid(nextValid);
+      clusters.addValid(nextValid);
       v += 1;
     } else if (nextRejected) {
-      addRejected(nextRejected);
+      clusters.addRejected(nextRejected);
       r += 1;
     }
   }
+  return clusters;
+}
 
-  const resources: PlannedResource[] = [];
-  for (const group of groups) if (group.cluster.rejected === undefined) resources.push(toPlanned(group));
-  const rejected: RejectedResource[] = [];
-  for (const outcome of outcomes) {
-    if (!('groups' in outcome)) rejected.push(orphan(outcome));
-    else if (outcome.rejected !== undefined) rejected.push(poisoned(outcome, outcome.rejected));
+/** Entries gathered by resource. Both lists fill in first-appearance order, so neither needs sorting later. */
+class ResourceClusters {
+  readonly groups: ValidGroup[] = [];
+  /** Clusters, and rejected entries that name no usable resource, in first-appearance order. */
+  readonly outcomes: (Cluster | RejectedEntry)[] = [];
+  // Region, then resource id: nested Maps avoid building a composite key string per entry.
+  readonly #byRegion = new Map<string, Map<string, Cluster>>();
+
+  addValid(entry: ValidEntry): void {
+    const cluster = this.#clusterOf(entry.regionId, entry.resourceId, entry.index);
+    let group: ValidGroup | undefined;
+    for (const g of cluster.groups) if (g.first.resourceType === entry.resourceType) group = g;
+    if (!group) {
+      group = { first: entry, cluster, entryIndexes: [entry.index] };
+      cluster.groups.push(group);
+      this.groups.push(group);
+      return;
+    }
+    group.entryIndexes.push(entry.index);
+    if (group.more) group.more.push(entry.tags);
+    else group.more = [entry.tags];
   }
-  return { manifestId: manifest.manifestId, resources, rejected };
+
+  addRejected(entry: RejectedEntry): void {
+    // The id decides the identity; an entry without a usable id or region cannot poison anything else.
+    if (entry.regionId !== undefined && isValidResourceId(entry.resourceId)) {
+      const cluster = this.#clusterOf(entry.regionId, entry.resourceId, entry.index);
+      if (cluster.rejected) cluster.rejected.push(entry);
+      else cluster.rejected = [entry];
+    } else {
+      this.outcomes.push(entry);
+    }
+  }
+
+  #clusterOf(regionId: string, resourceId: string, index: number): Cluster {
+    let byId = this.#byRegion.get(regionId);
+    if (!byId) {
+      byId = new Map();
+      this.#byRegion.set(regionId, byId);
+    }
+    let cluster = byId.get(resourceId);
+    if (!cluster) {
+      cluster = { firstIndex: index, groups: [] };
+      byId.set(resourceId, cluster);
+      this.outcomes.push(cluster);
+    }
+    return cluster;
+  }
 }
 
 function toPlanned(group: ValidGroup): PlannedResource {

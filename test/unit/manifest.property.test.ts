@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunkTags, dedupeTags } from '../../lib/core/chunk-tags.ts';
 import { MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
 import { ManifestError } from '../../lib/core/errors.ts';
 import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import { type Manifest, RESOURCE_TYPES, type ResourceEntry, type TagSpec } from '../../lib/core/manifest/types.ts';
 import { serializeManifest } from '../../lib/core/manifest/wire.ts';
-import { chunkTags, dedupeTags, type Plan, planManifest } from '../../lib/core/plan.ts';
+import { type Plan, planManifest } from '../../lib/core/plan.ts';
 
 /** Parses, turning a ManifestError into a value; anything else thrown escapes and fails the property. */
 function parseOutcome(input: unknown): Manifest | ManifestError {

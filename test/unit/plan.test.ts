@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { chunkTags, dedupeTags } from '../../lib/core/chunk-tags.ts';
 import { MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
 import type { ValidationIssue } from '../../lib/core/errors.ts';
 import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import type { Manifest, RejectedEntry, ResourceEntry, ResourceType, TagSpec } from '../../lib/core/manifest/types.ts';
-import { chunkTags, dedupeTags, planManifest } from '../../lib/core/plan.ts';
+import { planManifest } from '../../lib/core/plan.ts';
 
 // Factories: typed records, so planner tests do not depend on the parser.
 function tag(key: string, value?: string): TagSpec {

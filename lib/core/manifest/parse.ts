@@ -1,4 +1,5 @@
 /** Reads a manifest from JSON text, bytes or a parsed value: whole-manifest problems throw, bad entries are set aside. */
+import type * as z from 'zod';
 import { ManifestError, type ValidationIssue } from '../errors.ts';
 import { describe } from './describe.ts';
 import { capIssues, formatPath, toIssues } from './issues.ts';
@@ -99,59 +100,8 @@ export function parseManifest(input: unknown, options: ParseManifestOptions = {}
   if (!Number.isSafeInteger(maxResources) || maxResources < 1) {
     throw new RangeError(`maxResources must be a positive integer; got ${maxResources}`);
   }
-  const body = decodeBody(input);
-
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ManifestError([{ path: '', reason: `manifest must be a JSON object; got ${describe(body)}` }]);
-  }
-  // The version decides how to read everything else, so a wrong one is the only thing reported.
-  const version: unknown = Object.hasOwn(body, 'version') ? (body as Record<string, unknown>).version : undefined;
-  if (version === undefined) {
-    throw new ManifestError([{ path: 'version', reason: 'version is required; this build reads version 1' }]);
-  }
-  if (version !== MANIFEST_VERSION) {
-    throw new ManifestError([
-      { path: 'version', reason: `unsupported version ${describe(version)}; this build reads version 1` },
-    ]);
-  }
-
-  const top = topSchema.safeParse(body);
-  const issues = top.success ? [] : toIssues(top.error.issues, [], topAllowed);
-  const rawResources = Object.hasOwn(body, 'resources') ? (body as Record<string, unknown>).resources : undefined;
-  if (Array.isArray(rawResources) && rawResources.length > maxResources) {
-    issues.push({
-      path: 'resources',
-      reason: `resources lists ${rawResources.length} entries; the cap is ${maxResources} per manifest (split it)`,
-    });
-  }
-  if (!top.success || issues.length > 0) throw new ManifestError(capIssues(issues, MAX_MANIFEST_ISSUES, ''));
-
-  const data = top.data;
-  const resources: ResourceEntry[] = [];
-  const rejected: RejectedEntry[] = [];
-  const intern = tagInterner();
-  data.resources.forEach((raw, index) => {
-    const entry = entrySchema.safeParse(raw);
-    if (entry.success) {
-      const { resourceType, resourceId, tags } = entry.data;
-      resources.push({
-        index,
-        regionId: entry.data.regionId ?? data.regionId,
-        resourceType,
-        resourceId,
-        tags: tags.map(intern),
-      });
-    } else {
-      const prefix = ['resources', index] as const;
-      const entryIssues = capIssues(
-        toIssues(entry.error.issues, prefix, entryAllowed),
-        MAX_ISSUES_PER_ENTRY,
-        formatPath(prefix),
-      );
-      rejected.push(rejectedEntry(index, raw, data.regionId, entryIssues));
-    }
-  });
-
+  const data = readTop(decodeBody(input), maxResources);
+  const { resources, rejected } = readEntries(data.resources, data.regionId);
   return {
     version: MANIFEST_VERSION,
     manifestId: data.manifestId,
@@ -163,4 +113,70 @@ export function parseManifest(input: unknown, options: ParseManifestOptions = {}
     ...(data.origin === undefined ? {} : { origin: data.origin }),
     ...(data.part === undefined ? {} : { part: { index: data.part.index, count: data.part.count } }),
   };
+}
+
+type TopLevel = z.output<typeof topSchema>;
+
+/** The checks on the manifest as a whole; any problem here throws, since nothing else can be read. */
+function readTop(body: unknown, maxResources: number): TopLevel {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ManifestError([{ path: '', reason: `manifest must be a JSON object; got ${describe(body)}` }]);
+  }
+  checkVersion(body);
+  const top = topSchema.safeParse(body);
+  const issues = top.success ? [] : toIssues(top.error.issues, [], topAllowed);
+  const rawResources = Object.hasOwn(body, 'resources') ? (body as Record<string, unknown>).resources : undefined;
+  if (Array.isArray(rawResources) && rawResources.length > maxResources) {
+    issues.push({
+      path: 'resources',
+      reason: `resources lists ${rawResources.length} entries; the cap is ${maxResources} per manifest (split it)`,
+    });
+  }
+  if (!top.success || issues.length > 0) throw new ManifestError(capIssues(issues, MAX_MANIFEST_ISSUES, ''));
+  return top.data;
+}
+
+/** The version decides how to read everything else, so a wrong one is the only thing reported. */
+function checkVersion(body: object): void {
+  const version: unknown = Object.hasOwn(body, 'version') ? (body as Record<string, unknown>).version : undefined;
+  if (version === undefined) {
+    throw new ManifestError([{ path: 'version', reason: 'version is required; this build reads version 1' }]);
+  }
+  if (version !== MANIFEST_VERSION) {
+    throw new ManifestError([
+      { path: 'version', reason: `unsupported version ${describe(version)}; this build reads version 1` },
+    ]);
+  }
+}
+
+/** Validates entries one by one: a bad entry lands in `rejected` with its own issues, the rest proceed. */
+function readEntries(
+  raws: readonly unknown[],
+  defaultRegionId: string,
+): { resources: ResourceEntry[]; rejected: RejectedEntry[] } {
+  const resources: ResourceEntry[] = [];
+  const rejected: RejectedEntry[] = [];
+  const intern = tagInterner();
+  raws.forEach((raw, index) => {
+    const entry = entrySchema.safeParse(raw);
+    if (entry.success) {
+      const { resourceType, resourceId, tags } = entry.data;
+      resources.push({
+        index,
+        regionId: entry.data.regionId ?? defaultRegionId,
+        resourceType,
+        resourceId,
+        tags: tags.map(intern),
+      });
+    } else {
+      const prefix = ['resources', index] as const;
+      const entryIssues = capIssues(
+        toIssues(entry.error.issues, prefix, entryAllowed),
+        MAX_ISSUES_PER_ENTRY,
+        formatPath(prefix),
+      );
+      rejected.push(rejectedEntry(index, raw, defaultRegionId, entryIssues));
+    }
+  });
+  return { resources, rejected };
 }
