@@ -1,10 +1,10 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { runCommand } from '../../lib/cli/run-command.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import type { FaultOptions } from '../emulator/faults.ts';
-import { type InventoryFile, loadInventory, startEmulator } from '../emulator/server.ts';
+import { type EmulatorStats, type InventoryFile, loadInventory, startEmulator } from '../emulator/server.ts';
+import { exampleManifests } from '../local/example-manifests.ts';
 
 export interface DemoOptions {
   /** Folder holding `inventory.json` and `manifests/*.json`. */
@@ -26,11 +26,7 @@ export async function runDemo(
   io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
 ): Promise<number> {
   const inventory = await loadInventory(join(options.examplesDir, 'inventory.json'));
-  const manifestDir = join(options.examplesDir, 'manifests');
-  const files = (await readdir(manifestDir))
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => join(manifestDir, f));
+  const files = await exampleManifests(options.examplesDir);
   const emulator = await startEmulator({
     inventory,
     faults: options.faults,
@@ -67,20 +63,21 @@ export async function runDemo(
     );
     const touched = new Set((report?.outcomes ?? []).map((o) => `${o.regionId}/${o.resourceType}/${o.resourceId}`));
     human.write(`\nTags before → after (emulator state):\n${renderDiff(before, emulator.snapshot(), touched)}\n`);
-    const stats = emulator.stats();
     human.write(
-      `emulator saw ${stats.requests} request(s): ${stats.ok} ok, ${stats.resets} reset, ` +
-        `${
-          Object.entries(stats.errorsByCode)
-            .map(([code, n]) => `${n} ${code}`)
-            .join(', ') || 'no errors'
-        }\n` +
+      `${describeStats(emulator.stats())}\n` +
         `\`tag-cleanup run\` would exit ${exitCode} (0 = every resource removed; the examples fail some on purpose)\n`,
     );
     return exitCode === 2 || report?.fatal ? 1 : 0;
   } finally {
     await emulator.close();
   }
+}
+
+function describeStats(stats: EmulatorStats): string {
+  const errors = Object.entries(stats.errorsByCode)
+    .map(([code, n]) => `${n} ${code}`)
+    .join(', ');
+  return `emulator saw ${stats.requests} request(s): ${stats.ok} ok, ${stats.resets} reset, ${errors || 'no errors'}`;
 }
 
 function renderDiff(before: InventoryFile, after: InventoryFile, touched: ReadonlySet<string>): string {

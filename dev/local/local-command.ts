@@ -1,4 +1,3 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EcsClient } from '../../lib/alibaba/client.ts';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
@@ -10,7 +9,8 @@ import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
 import { makeBatchHandler, type SqsBatchHandler } from '../../lib/lambda/batch.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { loadInventory } from '../emulator/server.ts';
-import { startLocalStack } from './stack.ts';
+import { exampleManifests } from './example-manifests.ts';
+import { type LocalStack, startLocalStack } from './stack.ts';
 
 export interface LocalCommandOptions {
   readonly examplesDir: string;
@@ -22,6 +22,54 @@ export interface LocalCommandOptions {
   readonly logLevel: string;
 }
 
+function printBanner(stack: LocalStack, say: (line: string) => void): void {
+  say(`local stack up: SQS ${stack.sqsEndpoint}, ECS emulator ${stack.emulator.url}`);
+  say(`  work queue ${stack.queueUrl}\n  dead-letter queue ${stack.dlqUrl}`);
+  say(`  enqueue from another terminal: AWS_ENDPOINT_URL_SQS=${stack.sqsEndpoint} AWS_REGION=us-east-1 \\`);
+  say(
+    `    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local tag-cleanup enqueue <manifest.json> --queue-url ${stack.queueUrl}`,
+  );
+}
+
+/** Sends examples/manifests/*.json to the work queue, as `tag-cleanup enqueue` would; returns its exit code. */
+async function enqueueExamples(
+  examplesDir: string,
+  stack: LocalStack,
+  maxMessageBytes: number,
+  say: (line: string) => void,
+): Promise<number> {
+  const files = await exampleManifests(examplesDir);
+  return runEnqueue({ files, queueUrl: stack.queueUrl, sqs: stack.sqs, maxMessageBytes, out: say, err: say });
+}
+
+/** The real cleanup handler wired to the stack, as the Lambda would be: its config, ECS client and logger. */
+function cleanupHandler(
+  stack: LocalStack,
+  options: LocalCommandOptions,
+  stdout: NodeJS.WriteStream,
+): { config: ReturnType<typeof requireQueues>; client: EcsClient; handler: SqsBatchHandler } {
+  const logger = createLogger({
+    level: options.logLevel,
+    ...(stdout.isTTY && { destination: prettyDestination(stdout) }),
+  });
+  const config = requireQueues(
+    loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: String(Math.min(5000, options.functionTimeoutMs / 4)) }),
+  );
+  const client = new EcsClient({
+    endpoint: stack.emulator.url,
+    credentials: staticCredentials(stack.credentials),
+    requestTimeoutMs: 2000,
+  });
+  const handler = makeBatchHandler({
+    config,
+    queue: new SqsQueueSender(stack.sqs),
+    client,
+    rate: new AdaptiveRateController(),
+    logger,
+  });
+  return { config, client, handler };
+}
+
 /**
  * `npm run local`: fauxqs (work queue + DLQ with redrive), the ECS emulator and a poller that invokes the
  * real handler code like Lambda's SQS event source mapping, all on 127.0.0.1.
@@ -31,10 +79,6 @@ export async function runLocal(
   io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
 ): Promise<number> {
   const inventory = await loadInventory(join(options.examplesDir, 'inventory.json'));
-  const logger = createLogger({
-    level: options.logLevel,
-    ...(io.stdout.isTTY && { destination: prettyDestination(io.stdout) }),
-  });
   let handler: SqsBatchHandler | undefined;
   const stack = await startLocalStack({
     inventory,
@@ -47,43 +91,13 @@ export async function runLocal(
       },
     },
   });
-  const config = requireQueues(
-    loadConfig({ ...stack.env, TAG_CLEANUP_DEADLINE_MARGIN_MS: String(Math.min(5000, options.functionTimeoutMs / 4)) }),
-  );
-  const client = new EcsClient({
-    endpoint: stack.emulator.url,
-    credentials: staticCredentials(stack.credentials),
-    requestTimeoutMs: 2000,
-  });
-  handler = makeBatchHandler({
-    config,
-    queue: new SqsQueueSender(stack.sqs),
-    client,
-    rate: new AdaptiveRateController(),
-    logger,
-  });
+  const { config, client, handler: batchHandler } = cleanupHandler(stack, options, io.stdout);
+  handler = batchHandler;
   const say = (line: string) => io.stderr.write(`${line}\n`);
   try {
-    say(`local stack up: SQS ${stack.sqsEndpoint}, ECS emulator ${stack.emulator.url}`);
-    say(`  work queue ${stack.queueUrl}\n  dead-letter queue ${stack.dlqUrl}`);
-    say(`  enqueue from another terminal: AWS_ENDPOINT_URL_SQS=${stack.sqsEndpoint} AWS_REGION=us-east-1 \\`);
-    say(
-      `    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local tag-cleanup enqueue <manifest.json> --queue-url ${stack.queueUrl}`,
-    );
+    printBanner(stack, say);
     if (options.enqueueExamples) {
-      const dir = join(options.examplesDir, 'manifests');
-      const files = (await readdir(dir))
-        .filter((f) => f.endsWith('.json'))
-        .sort()
-        .map((f) => join(dir, f));
-      const code = await runEnqueue({
-        files,
-        queueUrl: stack.queueUrl,
-        sqs: stack.sqs,
-        maxMessageBytes: config.maxMessageBytes,
-        out: say,
-        err: say,
-      });
+      const code = await enqueueExamples(options.examplesDir, stack, config.maxMessageBytes, say);
       if (code !== 0) return code;
     }
     if (options.once) {

@@ -1,18 +1,16 @@
 // Dev tooling only: the whole cloud side on 127.0.0.1 for `npm run local` and end-to-end tests.
 // Never import this from handlers/ (it pulls in fauxqs, a devDependency).
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE_HEADROOM_BYTES } from '../../lib/aws/sqs-split.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../emulator/server.ts';
+import { createQueue } from './create-queue.ts';
 import { type Poller, type PollerOptions, startPoller } from './poller.ts';
 import { queueArn } from './queue-arn.ts';
 import { localSqsClient, startLocalSqs } from './sqs.ts';
 
-export interface LocalStackOptions
-  extends Pick<
-    EmulatorOptions,
-    'inventory' | 'accounts' | 'maxQps' | 'burst' | 'retryAfterMs' | 'faults' | 'seed' | 'logger'
-  > {
+/** The local stack's options: the emulator's (but where it listens) and the queues'. */
+export interface LocalStackOptions extends Omit<EmulatorOptions, 'host' | 'port'> {
   /** Base name of the queues; the DLQ gets `-dlq`. @default 'tag-cleanup-local-work' */
   readonly queueName?: string;
   /** Work queue visibility timeout; keep it above the function timeout. @default 60 */
@@ -54,76 +52,40 @@ export interface LocalStack {
 
 /** Starts fauxqs (work queue + DLQ with a redrive policy) and the ECS emulator on 127.0.0.1. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const maxMessageBytes = String(options.maxMessageBytes ?? 1_048_576 - ATTRIBUTE_HEADROOM_BYTES);
-  const queueName = options.queueName ?? 'tag-cleanup-local-work';
+  // Everything but the stack's own options goes to the emulator.
+  const { queueName, visibilityTimeoutSeconds, maxReceiveCount, maxMessageBytes, ...rest } = options;
+  const { sqsPort, emulatorPort, poller: pollerOptions, ...emulatorOptions } = rest;
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     // Reverse start order; keep going if one fails so nothing is left listening.
     for (const close of closers.reverse()) await close().catch(() => {});
   };
-
   try {
-    const localSqs = await startLocalSqs(options.sqsPort === undefined ? {} : { port: options.sqsPort });
+    const localSqs = await startLocalSqs(sqsPort === undefined ? {} : { port: sqsPort });
     closers.push(() => localSqs.close());
     const sqs = localSqsClient(localSqs.endpoint);
     closers.push(async () => sqs.destroy());
-
-    const dlqUrl = await createQueue(sqs, `${queueName}-dlq`, {
-      MessageRetentionPeriod: '1209600',
-      MaximumMessageSize: '1048576',
-    });
-    const dlqArn = await queueArn(sqs, dlqUrl);
-    const queueUrl = await createQueue(sqs, queueName, {
-      VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
-      MaximumMessageSize: maxMessageBytes,
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
-    });
-    const workArn = await queueArn(sqs, queueUrl);
-
-    const emulator = await startEmulator({
-      host: '127.0.0.1',
-      port: options.emulatorPort ?? 0,
-      inventory: options.inventory,
-      ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
-      ...(options.maxQps === undefined ? {} : { maxQps: options.maxQps }),
-      ...(options.burst === undefined ? {} : { burst: options.burst }),
-      ...(options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs }),
-      ...(options.faults === undefined ? {} : { faults: options.faults }),
-      ...(options.seed === undefined ? {} : { seed: options.seed }),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    });
+    const { maxMessageBytes: maxBytes, ...queues } = await createQueuePair(sqs, options);
+    const emulator = await startEmulator({ ...emulatorOptions, host: '127.0.0.1', port: emulatorPort ?? 0 });
     closers.push(() => emulator.close());
-
-    const account = options.accounts?.[0];
-    const credentials = {
-      accessKeyId: account?.accessKeyId ?? EMULATOR_ACCESS_KEY_ID,
-      accessKeySecret: account?.accessKeySecret ?? EMULATOR_ACCESS_KEY_SECRET,
-    };
-    const env: Record<string, string> = {
-      TAG_CLEANUP_ECS_ENDPOINT: emulator.url,
-      TAG_CLEANUP_QUEUE_URL: queueUrl,
-      TAG_CLEANUP_DLQ_URL: dlqUrl,
-      TAG_CLEANUP_MAX_MESSAGE_BYTES: maxMessageBytes,
-      ALIBABA_CLOUD_ACCESS_KEY_ID: credentials.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: credentials.accessKeySecret,
-      AWS_ENDPOINT_URL_SQS: localSqs.endpoint,
-      AWS_REGION: 'us-east-1',
-    };
-
+    const credentials = stackCredentials(options.accounts);
     let poller: Poller | undefined;
-    if (options.poller) {
-      const started = startPoller({ ...options.poller, sqs, queueUrl });
+    if (pollerOptions) {
+      const started = startPoller({ ...pollerOptions, sqs, queueUrl: queues.queueUrl });
       poller = started;
       closers.push(() => started.stop());
     }
-
+    const env = stackEnv({
+      ...queues,
+      maxMessageBytes: maxBytes,
+      emulator,
+      credentials,
+      sqsEndpoint: localSqs.endpoint,
+    });
     return {
       sqsEndpoint: localSqs.endpoint,
       sqs,
-      queueUrl,
-      queueArn: workArn,
-      dlqUrl,
-      dlqArn,
+      ...queues,
       emulator,
       credentials,
       env,
@@ -136,8 +98,50 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
-  const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
-  return out.QueueUrl;
+/** The work queue and its DLQ, with the redrive policy serverless.yml sets up. */
+async function createQueuePair(
+  sqs: SQSClient,
+  options: LocalStackOptions,
+): Promise<Pick<LocalStack, 'queueUrl' | 'queueArn' | 'dlqUrl' | 'dlqArn'> & { maxMessageBytes: string }> {
+  const maxMessageBytes = String(options.maxMessageBytes ?? 1_048_576 - ATTRIBUTE_HEADROOM_BYTES);
+  const queueName = options.queueName ?? 'tag-cleanup-local-work';
+  const dlqUrl = await createQueue(sqs, `${queueName}-dlq`, {
+    MessageRetentionPeriod: '1209600',
+    MaximumMessageSize: '1048576',
+  });
+  const dlqArn = await queueArn(sqs, dlqUrl);
+  const queueUrl = await createQueue(sqs, queueName, {
+    VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
+    MaximumMessageSize: maxMessageBytes,
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+  });
+  return { queueUrl, queueArn: await queueArn(sqs, queueUrl), dlqUrl, dlqArn, maxMessageBytes };
+}
+
+function stackCredentials(accounts: LocalStackOptions['accounts']): LocalStack['credentials'] {
+  const account = accounts?.[0];
+  return {
+    accessKeyId: account?.accessKeyId ?? EMULATOR_ACCESS_KEY_ID,
+    accessKeySecret: account?.accessKeySecret ?? EMULATOR_ACCESS_KEY_SECRET,
+  };
+}
+
+function stackEnv(stack: {
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly maxMessageBytes: string;
+  readonly emulator: RunningEmulator;
+  readonly credentials: LocalStack['credentials'];
+  readonly sqsEndpoint: string;
+}): Record<string, string> {
+  return {
+    TAG_CLEANUP_ECS_ENDPOINT: stack.emulator.url,
+    TAG_CLEANUP_QUEUE_URL: stack.queueUrl,
+    TAG_CLEANUP_DLQ_URL: stack.dlqUrl,
+    TAG_CLEANUP_MAX_MESSAGE_BYTES: stack.maxMessageBytes,
+    ALIBABA_CLOUD_ACCESS_KEY_ID: stack.credentials.accessKeyId,
+    ALIBABA_CLOUD_ACCESS_KEY_SECRET: stack.credentials.accessKeySecret,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
+    AWS_REGION: 'us-east-1',
+  };
 }

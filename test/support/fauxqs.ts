@@ -1,13 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createQueue } from '../../dev/local/create-queue.ts';
 import { queueArn } from '../../dev/local/queue-arn.ts';
 import { queueDepth } from '../../dev/local/queue-depth.ts';
 import { localSqsClient, startLocalSqs } from '../../dev/local/sqs.ts';
@@ -54,51 +49,23 @@ export async function startFauxqs(): Promise<Fauxqs> {
   };
   const sqs = client();
 
-  const createQueue = async (name: string, attributes: Record<string, string> = {}) => {
-    const out = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-    if (!out.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
-    return out.QueueUrl;
-  };
+  const create = (name: string, attributes: Record<string, string> = {}) => createQueue(sqs, name, attributes);
 
   return {
     endpoint,
     sqs,
     client,
-    createQueue,
+    createQueue: create,
     async createQueuePair(name, options = {}) {
-      const dlqUrl = await createQueue(`${name}-dlq`);
+      const dlqUrl = await create(`${name}-dlq`);
       const dlqArn = await queueArn(sqs, dlqUrl);
-      const queueUrl = await createQueue(name, {
+      const queueUrl = await create(name, {
         ...options.attributes,
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
       });
       return { queueUrl, dlqUrl, queueArn: await queueArn(sqs, queueUrl), dlqArn };
     },
-    async receiveAll(queueUrl, options = {}) {
-      const all: Message[] = [];
-      for (;;) {
-        const out = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-          }),
-        );
-        const batch = out.Messages ?? [];
-        if (batch.length === 0) return all;
-        all.push(...batch);
-        if (!options.keep) {
-          await sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-            }),
-          );
-        }
-      }
-    },
+    receiveAll: (queueUrl, options = {}) => receiveAll(sqs, queueUrl, options),
     counts: (queueUrl) => queueDepth(sqs, queueUrl),
 
     async close() {
@@ -106,6 +73,33 @@ export async function startFauxqs(): Promise<Fauxqs> {
       await server.close();
     },
   };
+}
+
+/** Receives until the queue returns nothing, deleting each message unless `keep` is set. */
+async function receiveAll(sqs: SQSClient, queueUrl: string, options: { keep?: boolean }): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const batch = out.Messages ?? [];
+    if (batch.length === 0) return all;
+    all.push(...batch);
+    if (!options.keep) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
+    }
+  }
 }
 
 /** A loopback URL nothing listens on: bind a port, then free it. */
