@@ -1,9 +1,8 @@
 import type { ColdStartResult } from './cold-start.ts';
 import type { PlanResult } from './plan-worker.ts';
-import { BURST, LIMIT_QPS, RESOURCES, SERVER_SCENARIOS, type ServerScenario, type Targets } from './scenarios.ts';
+import { SERVER_SCENARIOS, type ServerScenario, type Targets } from './scenarios.ts';
 import type { ServerResult } from './server-scenario.ts';
-import { EXECUTOR_CONCURRENCY, NAIVE_CONCURRENCY, STRATEGY_LABELS } from './strategies/index.ts';
-import { CALLS_PER_RESOURCE, TAGS_PER_RESOURCE } from './workload.ts';
+import { STRATEGY_LABELS } from './strategies/index.ts';
 
 /** Plan scenario targets: time to parse and plan, and the process's peak memory. */
 export const PLAN_TARGET_MS = 1000;
@@ -74,61 +73,75 @@ export function judge(run: BenchRun): Verdict[] {
     const sdk = find(run.server, scenario.id, 'aws-sdk');
     if (!ours) continue;
     verdicts.push(judgeTargets(scenario, ours));
-    if (sdk) {
-      const goodOk = ours.goodput >= sdk.goodput - GOODPUT_TIE;
-      verdicts.push({
-        scenario: scenario.id,
-        target: 'goodput ≥ AWS SDK limiter',
-        pass: goodOk,
-        reason: goodOk ? '' : `${ratio(ours.goodput)} < AWS SDK ${ratio(sdk.goodput)}`,
-      });
-      const throttleOk = ours.throttledShare <= sdk.throttledShare;
-      const sentLess = sdk.goodput < ours.goodput - 0.05;
-      verdicts.push({
-        scenario: scenario.id,
-        target: 'throttled ≤ AWS SDK limiter',
-        pass: throttleOk,
-        reason: throttleOk
-          ? ''
-          : `${pct(ours.throttledShare, 2)} > AWS SDK ${pct(sdk.throttledShare, 2)}` +
-            (sentLess
-              ? `, which got there by sending less: ${ratio(sdk.goodput)} of L against ${ratio(ours.goodput)}, ` +
-                `${(sdk.wallMs / 1000).toFixed(1)} s against ${(ours.wallMs / 1000).toFixed(1)} s`
-              : ''),
-      });
-    }
+    if (sdk) verdicts.push(...againstSdk(scenario.id, ours, sdk));
   }
-  const { plan, parse } = run.plan;
-  verdicts.push({
-    scenario: 'plan',
-    target: `planning ≤ ${PLAN_TARGET_MS} ms`,
-    pass: plan.planMs <= PLAN_TARGET_MS,
-    reason: plan.planMs <= PLAN_TARGET_MS ? '' : ms(plan.planMs),
-  });
+  return [...verdicts, ...judgePlan(run.plan), ...judgeColdStart(run.coldStart)];
+}
+
+/** The project against the AWS SDK limiter in one scenario: goodput at least as high, throttles as rare. */
+function againstSdk(scenario: string, ours: ServerResult, sdk: ServerResult): Verdict[] {
+  const goodOk = ours.goodput >= sdk.goodput - GOODPUT_TIE;
+  const throttleOk = ours.throttledShare <= sdk.throttledShare;
+  const sentLess = sdk.goodput < ours.goodput - 0.05;
+  return [
+    {
+      scenario,
+      target: 'goodput ≥ AWS SDK limiter',
+      pass: goodOk,
+      reason: goodOk ? '' : `${ratio(ours.goodput)} < AWS SDK ${ratio(sdk.goodput)}`,
+    },
+    {
+      scenario,
+      target: 'throttled ≤ AWS SDK limiter',
+      pass: throttleOk,
+      reason: throttleOk
+        ? ''
+        : `${pct(ours.throttledShare, 2)} > AWS SDK ${pct(sdk.throttledShare, 2)}` +
+          (sentLess
+            ? `, which got there by sending less: ${ratio(sdk.goodput)} of L against ${ratio(ours.goodput)}, ` +
+              `${(sdk.wallMs / 1000).toFixed(1)} s against ${(ours.wallMs / 1000).toFixed(1)} s`
+            : ''),
+    },
+  ];
+}
+
+function judgePlan({ plan, parse }: BenchRun['plan']): Verdict[] {
   const peakOk = plan.peakRssBytes <= PLAN_TARGET_BYTES;
-  verdicts.push({
-    scenario: 'plan',
-    target: `peak memory ≤ ${mib(PLAN_TARGET_BYTES)} (process peak RSS)`,
-    pass: peakOk,
-    reason: peakOk
-      ? ''
-      : `peak RSS ${mib(plan.peakRssBytes)}: holding the validated manifest (1.2 million tag objects) already ` +
-        `takes the process to ${mib(plan.baselineRssBytes)}, and manifest plus plan are ${mib(plan.liveHeapBytes)} ` +
-        `of live heap; parsing the same from JSON (${ms(parse.parseMs)}) peaks at ${mib(parse.peakRssBytes)}`,
-  });
-  verdicts.push({
-    scenario: 'cold-start',
-    target: `bundle ≤ ${kib(BUNDLE_TARGET_BYTES)}`,
-    pass: run.coldStart.bundleBytes <= BUNDLE_TARGET_BYTES,
-    reason: run.coldStart.bundleBytes <= BUNDLE_TARGET_BYTES ? '' : kib(run.coldStart.bundleBytes),
-  });
-  verdicts.push({
-    scenario: 'cold-start',
-    target: `import ≤ ${IMPORT_TARGET_MS} ms (median of ${run.coldStart.importMs.length})`,
-    pass: run.coldStart.medianImportMs <= IMPORT_TARGET_MS,
-    reason: run.coldStart.medianImportMs <= IMPORT_TARGET_MS ? '' : ms(run.coldStart.medianImportMs),
-  });
-  return verdicts;
+  return [
+    {
+      scenario: 'plan',
+      target: `planning ≤ ${PLAN_TARGET_MS} ms`,
+      pass: plan.planMs <= PLAN_TARGET_MS,
+      reason: plan.planMs <= PLAN_TARGET_MS ? '' : ms(plan.planMs),
+    },
+    {
+      scenario: 'plan',
+      target: `peak memory ≤ ${mib(PLAN_TARGET_BYTES)} (process peak RSS)`,
+      pass: peakOk,
+      reason: peakOk
+        ? ''
+        : `peak RSS ${mib(plan.peakRssBytes)}: holding the validated manifest (1.2 million tag objects) already ` +
+          `takes the process to ${mib(plan.baselineRssBytes)}, and manifest plus plan are ${mib(plan.liveHeapBytes)} ` +
+          `of live heap; parsing the same from JSON (${ms(parse.parseMs)}) peaks at ${mib(parse.peakRssBytes)}`,
+    },
+  ];
+}
+
+function judgeColdStart(coldStart: BenchRun['coldStart']): Verdict[] {
+  return [
+    {
+      scenario: 'cold-start',
+      target: `bundle ≤ ${kib(BUNDLE_TARGET_BYTES)}`,
+      pass: coldStart.bundleBytes <= BUNDLE_TARGET_BYTES,
+      reason: coldStart.bundleBytes <= BUNDLE_TARGET_BYTES ? '' : kib(coldStart.bundleBytes),
+    },
+    {
+      scenario: 'cold-start',
+      target: `import ≤ ${IMPORT_TARGET_MS} ms (median of ${coldStart.importMs.length})`,
+      pass: coldStart.medianImportMs <= IMPORT_TARGET_MS,
+      reason: coldStart.medianImportMs <= IMPORT_TARGET_MS ? '' : ms(coldStart.medianImportMs),
+    },
+  ];
 }
 
 function judgeTargets(scenario: ServerScenario, r: ServerResult): Verdict {
@@ -223,67 +236,4 @@ export function notes(run: BenchRun, verdicts: readonly Verdict[]): string[] {
     );
   }
   return out;
-}
-
-/** The whole BENCHMARKS.md. */
-export function markdown(run: BenchRun): string {
-  const verdicts = judge(run);
-  const met = verdicts.filter((v) => v.pass).length;
-  const noteList = notes(run, verdicts);
-  return [
-    '# Benchmarks',
-    '',
-    'Written by `npm run bench` (bench/run.ts); rerun it rather than editing this file.',
-    '',
-    `- commit \`${run.commit}\`, ${run.date}`,
-    `- Node ${run.node}, ${run.cores} cores (${run.cpu}); the whole bench took ${run.totalSeconds.toFixed(0)} s`,
-    '',
-    '## Setup',
-    '',
-    `- The project's ECS emulator over HTTP on 127.0.0.1, flow control L = ${LIMIT_QPS} calls/s with a burst of ` +
-      `${BURST} calls (a token bucket, full at the start). A tenth of a second's burst: a per-second quota lets a ` +
-      'little through, and a small bucket shows a bursty sender up instead of hiding it. Latency 25–35 ms (30 ± 5), ' +
-      'added after flow control, so a throttled answer comes back at once.',
-    `- Each server scenario runs ${RESOURCES} disks × ${TAGS_PER_RESOURCE} tags = ${RESOURCES * CALLS_PER_RESOURCE} ` +
-      `RemoveTags calls (${CALLS_PER_RESOURCE} per resource, in order) per strategy, ideal ${(RESOURCES * CALLS_PER_RESOURCE) / LIMIT_QPS} s ` +
-      'at L, against a fresh emulator. The fleet splits the same work over 8 processes (forked, each with its own ' +
-      'controller and client), started together.',
-    '- Strategies, all through the real pipeline (`runManifests` → `Executor` → signed `EcsClient`) with the same ' +
-      'retry policy (6 attempts, capped exponential backoff with full jitter: 100 ms base, 500 ms after a throttle):',
-    `  - **this project**: the adaptive controller (lib/engine/rate-controller.ts), \`--max-qps\` as its ceiling, concurrency cap ${EXECUTOR_CONCURRENCY};`,
-    '  - **AWS SDK limiter**: `DefaultRateLimiter` from @smithy/util-retry, used as its AdaptiveRetryStrategy uses it ' +
-      '(a send token before every attempt, every answer fed back, Alibaba `Throttling*` mapped to its THROTTLING ' +
-      `type), under a fixed pacer at \`--max-qps\` since it has no ceiling of its own; concurrency cap ${EXECUTOR_CONCURRENCY};`,
-    `  - **naive**: fixed concurrency ${NAIVE_CONCURRENCY}, no pacing (\`--max-qps\` ignored), the same retries.`,
-    '',
-    '## Measures',
-    '',
-    '- **goodput**: calls the emulator accepted ÷ the active window, as a fraction of L. The window runs from the ' +
-      'first request sent to the last answer received, ramp and tail included.',
-    '- **throttled**: `Throttling.User` answers ÷ all requests, both counted by the emulator.',
-    '- **wall / ideal**: the active window against calls ÷ L.',
-    '- **p50 / p99 added**: client-added latency per successful call. A call *wants to send* when the pipeline ' +
-      "hands it to the executor (at the start for a resource's first call, when the previous call of the same " +
-      'resource succeeded for the next). A perfect client sends calls first come first served at exactly L (the ' +
-      'fleet: L ÷ 8 per process), never throttled and never retrying; its k-th call starts at max(wants_k, ' +
-      'start_(k−1) + 1/L). The added latency is when the attempt that succeeded was handed to the HTTP client minus ' +
-      "when the perfect client would have sent it, floored at 0. The emulator's own time (that attempt's round trip) " +
-      'is thereby left out, and so is the queueing any client must do while more work is ready than L allows. What ' +
-      'remains: pacing error, time lost to throttled or failed attempts and their backoff, and any rate below L. ' +
-      "The executor's probe (the first call goes out alone) adds one round trip to every call. In `faults` the " +
-      "perfect client's schedule ignores the 6% of requests that fail and still use quota, so every client lags it.",
-    '- **failed**: resources whose outcome is not `removed`.',
-    '',
-    '## Results',
-    '',
-    resultsTable(run, verdicts),
-    '',
-    `## Targets (${met} of ${verdicts.length} met)`,
-    '',
-    '| scenario | target | result |',
-    '|---|---|---|',
-    ...verdicts.map((v) => `| ${v.scenario} | ${v.target} | ${v.pass ? 'pass' : `**miss**: ${v.reason}`} |`),
-    '',
-    ...(noteList.length > 0 ? ['## Notes', '', ...noteList.map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
 }

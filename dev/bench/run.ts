@@ -8,8 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type ColdStartResult, runColdStartScenario } from './cold-start.ts';
+import { markdown } from './markdown.ts';
 import { runPlanScenario } from './plan-scenario.ts';
-import { type BenchRun, judge, markdown, resultsTable } from './report.ts';
+import { type BenchRun, judge, resultsTable } from './report.ts';
 import { warmUp } from './run-strategy.ts';
 import { SERVER_SCENARIOS } from './scenarios.ts';
 import { runServerScenario, type ServerResult } from './server-scenario.ts';
@@ -43,36 +44,9 @@ async function main(): Promise<void> {
 
   log('warming up (not measured)…');
   await warmUp(STRATEGY_IDS);
-
-  const server: ServerResult[] = [];
-  for (const scenario of SERVER_SCENARIOS.filter((s) => wanted(s.id))) {
-    for (const strategy of STRATEGY_IDS) {
-      const result = await runServerScenario(scenario, strategy);
-      server.push(result);
-      log(
-        `${scenario.id.padEnd(10)} ${STRATEGY_LABELS[strategy].padEnd(15)} goodput ${result.goodput.toFixed(3)} ` +
-          `throttled ${(result.throttledShare * 100).toFixed(2)}% wall ${(result.wallMs / 1000).toFixed(1)} s ` +
-          `failed ${result.failedResources}`,
-      );
-    }
-  }
-
-  let plan: BenchRun['plan'] | undefined;
-  if (wanted('plan')) {
-    plan = await runPlanScenario();
-    log(
-      `plan       planManifest ${plan.plan.planMs.toFixed(0)} ms, peak RSS ${(plan.plan.peakRssBytes / 2 ** 20).toFixed(0)} MiB; ` +
-        `from JSON: parse ${plan.parse.parseMs.toFixed(0)} ms + plan ${plan.parse.planMs.toFixed(0)} ms, peak ${(plan.parse.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
-    );
-  }
-  let coldStart: ColdStartResult | undefined;
-  if (wanted('cold-start')) {
-    coldStart = await runColdStartScenario();
-    log(
-      `cold-start bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, import median ${coldStart.medianImportMs.toFixed(0)} ms`,
-    );
-  }
-
+  const server = await serverScenarios(wanted);
+  const plan = wanted('plan') ? await planScenario() : undefined;
+  const coldStart = wanted('cold-start') ? await coldStartScenario() : undefined;
   if (!plan || !coldStart) {
     // A partial run has no complete table to judge; the lines above are the result.
     return;
@@ -88,6 +62,44 @@ async function main(): Promise<void> {
     plan,
     coldStart,
   };
+  await report(run, write);
+}
+
+async function serverScenarios(wanted: (id: string) => boolean): Promise<ServerResult[]> {
+  const server: ServerResult[] = [];
+  for (const scenario of SERVER_SCENARIOS.filter((s) => wanted(s.id))) {
+    for (const strategy of STRATEGY_IDS) {
+      const result = await runServerScenario(scenario, strategy);
+      server.push(result);
+      log(
+        `${scenario.id.padEnd(10)} ${STRATEGY_LABELS[strategy].padEnd(15)} goodput ${result.goodput.toFixed(3)} ` +
+          `throttled ${(result.throttledShare * 100).toFixed(2)}% wall ${(result.wallMs / 1000).toFixed(1)} s ` +
+          `failed ${result.failedResources}`,
+      );
+    }
+  }
+  return server;
+}
+
+async function planScenario(): Promise<BenchRun['plan']> {
+  const plan = await runPlanScenario();
+  log(
+    `plan       planManifest ${plan.plan.planMs.toFixed(0)} ms, peak RSS ${(plan.plan.peakRssBytes / 2 ** 20).toFixed(0)} MiB; ` +
+      `from JSON: parse ${plan.parse.parseMs.toFixed(0)} ms + plan ${plan.parse.planMs.toFixed(0)} ms, peak ${(plan.parse.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+  );
+  return plan;
+}
+
+async function coldStartScenario(): Promise<ColdStartResult> {
+  const coldStart = await runColdStartScenario();
+  log(
+    `cold-start bundle ${(coldStart.bundleBytes / 1024).toFixed(0)} KiB, import median ${coldStart.medianImportMs.toFixed(0)} ms`,
+  );
+  return coldStart;
+}
+
+/** Prints the table and the verdicts; writes BENCHMARKS.md after a full run. */
+async function report(run: BenchRun, write: boolean): Promise<void> {
   const verdicts = judge(run);
   process.stdout.write(`\n${resultsTable(run, verdicts)}\n\n`);
   for (const v of verdicts)

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/server.ts';
+import type { EmulatorStats } from '../emulator/stats.ts';
 import type { FleetRunMessage, FleetWorkerMessage } from './fleet-worker.ts';
 import { type ClientSummary, percentile } from './metrics.ts';
 import { runStrategy } from './run-strategy.ts';
@@ -71,18 +72,7 @@ export async function runServerScenario(scenario: ServerScenario, strategy: Stra
     const wallMs = Math.max(1, lastDoneAt - firstSentAt);
     const calls = workloads.reduce((n, w) => n + w.calls, 0);
     const latencies = summaries.flatMap((s) => s.addedLatenciesMs);
-    if (process.env.BENCH_VERBOSE) {
-      const ps = [10, 25, 50, 75, 90, 99].map((p) => `p${p}=${percentile(latencies, p).toFixed(0)}`);
-      process.stderr.write(`  ${scenario.id}/${strategy} added latency ms: ${ps.join(' ')}\n`);
-      process.stderr.write(`    accepted/s:  ${stats.perSecond.map((x) => x.ok).join(' ')}\n`);
-      process.stderr.write(`    throttled/s: ${stats.perSecond.map((x) => x.throttled).join(' ')}\n`);
-      for (const [i, s] of summaries.entries()) {
-        process.stderr.write(
-          `    client ${i}: first send +${(s.firstSentAt - firstSentAt).toFixed(0)} ms, last answer +${(s.lastDoneAt - firstSentAt).toFixed(0)} ms, ${s.requests} requests\n`,
-        );
-        if (s.rateTrace) process.stderr.write(`      rate: ${s.rateTrace.map((r) => r.toFixed(0)).join(' ')}\n`);
-      }
-    }
+    if (process.env.BENCH_VERBOSE) printDetails(`${scenario.id}/${strategy}`, latencies, stats, summaries, firstSentAt);
     return {
       scenario: scenario.id,
       strategy,
@@ -101,6 +91,26 @@ export async function runServerScenario(scenario: ServerScenario, strategy: Stra
     };
   } finally {
     await emulator.close();
+  }
+}
+
+/** BENCH_VERBOSE=1: latency percentiles, the per-second counts and each client's span, on stderr. */
+function printDetails(
+  label: string,
+  latencies: readonly number[],
+  stats: EmulatorStats,
+  summaries: readonly ClientSummary[],
+  firstSentAt: number,
+): void {
+  const ps = [10, 25, 50, 75, 90, 99].map((p) => `p${p}=${percentile(latencies, p).toFixed(0)}`);
+  process.stderr.write(`  ${label} added latency ms: ${ps.join(' ')}\n`);
+  process.stderr.write(`    accepted/s:  ${stats.perSecond.map((x) => x.ok).join(' ')}\n`);
+  process.stderr.write(`    throttled/s: ${stats.perSecond.map((x) => x.throttled).join(' ')}\n`);
+  for (const [i, s] of summaries.entries()) {
+    process.stderr.write(
+      `    client ${i}: first send +${(s.firstSentAt - firstSentAt).toFixed(0)} ms, last answer +${(s.lastDoneAt - firstSentAt).toFixed(0)} ms, ${s.requests} requests\n`,
+    );
+    if (s.rateTrace) process.stderr.write(`      rate: ${s.rateTrace.map((r) => r.toFixed(0)).join(' ')}\n`);
   }
 }
 

@@ -1,0 +1,79 @@
+import { type BenchRun, judge, notes, resultsTable } from './report.ts';
+import { BURST, LIMIT_QPS, RESOURCES } from './scenarios.ts';
+import { EXECUTOR_CONCURRENCY, NAIVE_CONCURRENCY } from './strategies/index.ts';
+import { CALLS_PER_RESOURCE, TAGS_PER_RESOURCE } from './workload.ts';
+
+/** The whole BENCHMARKS.md. */
+export function markdown(run: BenchRun): string {
+  const verdicts = judge(run);
+  const met = verdicts.filter((v) => v.pass).length;
+  const noteList = notes(run, verdicts);
+  return [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (bench/run.ts); rerun it rather than editing this file.',
+    '',
+    `- commit \`${run.commit}\`, ${run.date}`,
+    `- Node ${run.node}, ${run.cores} cores (${run.cpu}); the whole bench took ${run.totalSeconds.toFixed(0)} s`,
+    '',
+    ...setupSection(),
+    '',
+    ...measuresSection(),
+    '',
+    '## Results',
+    '',
+    resultsTable(run, verdicts),
+    '',
+    `## Targets (${met} of ${verdicts.length} met)`,
+    '',
+    '| scenario | target | result |',
+    '|---|---|---|',
+    ...verdicts.map((v) => `| ${v.scenario} | ${v.target} | ${v.pass ? 'pass' : `**miss**: ${v.reason}`} |`),
+    '',
+    ...(noteList.length > 0 ? ['## Notes', '', ...noteList.map((n) => `- ${n}`), ''] : []),
+  ].join('\n');
+}
+
+function setupSection(): string[] {
+  return [
+    '## Setup',
+    '',
+    `- The project's ECS emulator over HTTP on 127.0.0.1, flow control L = ${LIMIT_QPS} calls/s with a burst of ` +
+      `${BURST} calls (a token bucket, full at the start). A tenth of a second's burst: a per-second quota lets a ` +
+      'little through, and a small bucket shows a bursty sender up instead of hiding it. Latency 25–35 ms (30 ± 5), ' +
+      'added after flow control, so a throttled answer comes back at once.',
+    `- Each server scenario runs ${RESOURCES} disks × ${TAGS_PER_RESOURCE} tags = ${RESOURCES * CALLS_PER_RESOURCE} ` +
+      `RemoveTags calls (${CALLS_PER_RESOURCE} per resource, in order) per strategy, ideal ${(RESOURCES * CALLS_PER_RESOURCE) / LIMIT_QPS} s ` +
+      'at L, against a fresh emulator. The fleet splits the same work over 8 processes (forked, each with its own ' +
+      'controller and client), started together.',
+    '- Strategies, all through the real pipeline (`runManifests` → `Executor` → signed `EcsClient`) with the same ' +
+      'retry policy (6 attempts, capped exponential backoff with full jitter: 100 ms base, 500 ms after a throttle):',
+    `  - **this project**: the adaptive controller (lib/engine/rate-controller.ts), \`--max-qps\` as its ceiling, concurrency cap ${EXECUTOR_CONCURRENCY};`,
+    '  - **AWS SDK limiter**: `DefaultRateLimiter` from @smithy/util-retry, used as its AdaptiveRetryStrategy uses it ' +
+      '(a send token before every attempt, every answer fed back, Alibaba `Throttling*` mapped to its THROTTLING ' +
+      `type), under a fixed pacer at \`--max-qps\` since it has no ceiling of its own; concurrency cap ${EXECUTOR_CONCURRENCY};`,
+    `  - **naive**: fixed concurrency ${NAIVE_CONCURRENCY}, no pacing (\`--max-qps\` ignored), the same retries.`,
+  ];
+}
+
+function measuresSection(): string[] {
+  return [
+    '## Measures',
+    '',
+    '- **goodput**: calls the emulator accepted ÷ the active window, as a fraction of L. The window runs from the ' +
+      'first request sent to the last answer received, ramp and tail included.',
+    '- **throttled**: `Throttling.User` answers ÷ all requests, both counted by the emulator.',
+    '- **wall / ideal**: the active window against calls ÷ L.',
+    '- **p50 / p99 added**: client-added latency per successful call. A call *wants to send* when the pipeline ' +
+      "hands it to the executor (at the start for a resource's first call, when the previous call of the same " +
+      'resource succeeded for the next). A perfect client sends calls first come first served at exactly L (the ' +
+      'fleet: L ÷ 8 per process), never throttled and never retrying; its k-th call starts at max(wants_k, ' +
+      'start_(k−1) + 1/L). The added latency is when the attempt that succeeded was handed to the HTTP client minus ' +
+      "when the perfect client would have sent it, floored at 0. The emulator's own time (that attempt's round trip) " +
+      'is thereby left out, and so is the queueing any client must do while more work is ready than L allows. What ' +
+      'remains: pacing error, time lost to throttled or failed attempts and their backoff, and any rate below L. ' +
+      "The executor's probe (the first call goes out alone) adds one round trip to every call. In `faults` the " +
+      "perfect client's schedule ignores the 6% of requests that fail and still use quota, so every client lags it.",
+    '- **failed**: resources whose outcome is not `removed`.',
+  ];
+}
