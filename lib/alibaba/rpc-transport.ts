@@ -127,27 +127,33 @@ export class RpcTransport {
         // The message of a socket error never carries the body, so it cannot leak the signature.
         finish(new NetworkError(error.code ?? 'NetworkError', error.message, { cause: error }));
       });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
-        });
-        res.on('error', (error: NodeJS.ErrnoException) =>
-          finish(new NetworkError(error.code ?? 'NetworkError', error.message, { cause: error })),
-        );
-        res.on('end', () => {
-          try {
-            finish(undefined, parseResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString('utf8')));
-          } catch (error) {
-            finish(error as Error);
-          }
-        });
-      });
+      req.on('response', (res) => readResponse(res, finish));
       req.end(body);
     });
   }
+}
+
+/** Reads an answer (at most MAX_RESPONSE_BYTES of it) and settles the call with its document or its error. */
+function readResponse(
+  res: http.IncomingMessage,
+  finish: (error: Error | undefined, value?: RpcResponse) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk);
+  });
+  res.on('error', (error: NodeJS.ErrnoException) =>
+    finish(new NetworkError(error.code ?? 'NetworkError', error.message, { cause: error })),
+  );
+  res.on('end', () => {
+    try {
+      finish(undefined, parseResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks).toString('utf8')));
+    } catch (error) {
+      finish(error as Error);
+    }
+  });
 }
 
 /** Turns an HTTP answer into its document or throws the ApiError it describes. */
