@@ -20,6 +20,7 @@ export const REDACT_PATHS = [
   '*.credentials',
 ];
 
+/** Options of {@link createLogger}. */
 export interface LoggerOptions {
   /** @default 'info' */
   readonly level?: string;

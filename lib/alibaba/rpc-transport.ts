@@ -7,6 +7,7 @@ import type { CallOptions } from '../core/ports.ts';
 import type { AlibabaCredentials, CredentialsSource } from './credentials.ts';
 import { formatTimestamp, signParams } from './sign.ts';
 
+/** Options of the signed RPC transport: endpoint, credentials, timeouts, and the injected clock and nonce. */
 export interface RpcTransportOptions {
   /** Overrides `https://ecs.<RegionId>.aliyuncs.com` for every region. */
   readonly endpoint?: string;

@@ -18,6 +18,7 @@ export interface RemoveTagsRequest {
   readonly tags: readonly TagSpec[];
 }
 
+/** What an accepted RemoveTags call returns: its RequestId, for the audit trail. */
 export interface RemoveTagsResult {
   readonly requestId: string;
 }
@@ -70,6 +71,7 @@ export interface TagPairCount {
   readonly resourceTypeCounts: Readonly<Partial<Record<ResourceType, number>>>;
 }
 
+/** One DescribeTags page: tag pairs with how many resources of each type carry them. */
 export interface DescribeTagsPage {
   readonly requestId: string;
   readonly totalCount: number;
@@ -95,6 +97,7 @@ export interface TagResourceRow {
   readonly value: string;
 }
 
+/** One ListTagResources page; `nextToken` is set while more pages follow. */
 export interface ListTagResourcesPage {
   readonly requestId: string;
   readonly rows: readonly TagResourceRow[];

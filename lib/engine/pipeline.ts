@@ -17,6 +17,7 @@ import type { Logger } from '../logger.ts';
 import type { Executor } from './executor.ts';
 import { ManifestReporter } from './manifest-reporter.ts';
 
+/** What {@link runManifest} needs: the client, the shared executor and the logger. */
 export interface PipelineDeps {
   readonly client: RemoveTagsClient;
   /** Shared by every manifest of the run: one rate limit, one concurrency cap, one deadline. */

@@ -4,6 +4,7 @@ import { abortableSleep } from '../core/sleep.ts';
 import { cubicRate, slowStartRate } from './rate-growth.ts';
 import { TimeSeries } from './time-series.ts';
 
+/** Options of {@link AdaptiveRateController}. */
 export interface RateControllerOptions {
   /** Hard ceiling in calls per second (`--max-qps`); undefined means discover the limit. */
   readonly maxQps?: number;

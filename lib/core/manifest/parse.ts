@@ -14,6 +14,7 @@ import {
 } from './types.ts';
 import { toContinuation } from './wire.ts';
 
+/** Options of {@link parseManifest}. */
 export interface ParseManifestOptions {
   /** Manifest-level cap on `resources.length`. @default 10000 */
   readonly maxResources?: number;

@@ -3,6 +3,7 @@ import type { ValidationIssue } from '../errors.ts';
 
 /** The five resource types RemoveTags accepts; lower case only, per the API spec. */
 export const RESOURCE_TYPES = ['image', 'instance', 'snapshot', 'disk', 'securitygroup'] as const;
+/** One of {@link RESOURCE_TYPES}. */
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** The only wire version this build reads. */
