@@ -3,7 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { makeHandler } from '../../handlers/cleanup.ts';
 import { EcsClient } from '../../lib/alibaba/client.ts';
@@ -17,6 +17,7 @@ import { createLogger } from '../../lib/logger.ts';
 import type { FaultOptions } from '../emulator/server.ts';
 import { type Poller, type SqsHandler, startPoller } from '../local/poller.ts';
 import { queueDepth } from '../local/queue-depth.ts';
+import { receiveAll } from '../local/receive-all.ts';
 import { localSqsClient } from '../local/sqs.ts';
 import { seededSendFaults, startSqsFaultProxy } from '../local/sqs-fault-proxy.ts';
 import { type LocalStack, startLocalStack } from '../local/stack.ts';
@@ -365,30 +366,6 @@ async function waitForDrain(
 }
 
 const counts = queueDepth;
-
-async function receiveAll(sqs: SQSClient, queueUrl: string) {
-  const all = [];
-  for (let i = 0; i < 1000; i++) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const batch = out.Messages ?? [];
-    if (batch.length === 0) break;
-    all.push(...batch);
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle ?? '' })),
-      }),
-    );
-  }
-  return all;
-}
 
 /** A container as a child process running chaos/worker.ts; its stdout is the handler's log. */
 async function forkContainer(

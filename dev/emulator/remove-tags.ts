@@ -3,6 +3,7 @@ import type { ActionCall, ActionResult } from './actions.ts';
 import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
 import type { Inventory, TagToRemove } from './inventory.ts';
 import { isResourceType, unknownRegion, unknownResourceType } from './param-checks.ts';
+import { readTagParams, tooManyTags } from './tag-params.ts';
 
 /** A RemoveTags call that passed validation and may be applied. */
 export interface RemoveTagsRequest {
@@ -16,8 +17,6 @@ export interface RemoveTagsRequest {
 export type RemoveTagsValidation =
   | { readonly ok: true; readonly request: RemoveTagsRequest }
   | { readonly ok: false; readonly error: EcsErrorAnswer };
-
-const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
 
 /**
  * RemoveTags: validates the call, removes the tags that match, records the call for the stats and
@@ -71,29 +70,17 @@ export function validateRemoveTags(
 }
 
 function parseTags(params: Readonly<Record<string, string>>): { tags: TagToRemove[] } | { error: EcsErrorAnswer } {
-  const tooMany = ecsError('InvalidTagCount', 400, 'The specified tags are beyond the permitted range.');
-  const byIndex = new Map<number, { key?: string; value?: string }>();
-  for (const [name, value] of Object.entries(params)) {
-    if (!name.startsWith('Tag.')) continue;
-    const match = TAG_PARAM.exec(name);
-    if (!match) return { error: ecsError('InvalidParameter', 400, `The specified parameter "${name}" is not valid.`) };
-    const index = Number(match[1]);
-    if (index < 1 || index > MAX_TAGS_PER_CALL) return { error: tooMany };
-    const entry = byIndex.get(index) ?? {};
-    if (match[2] === 'Key') entry.key = value;
-    else entry.value = value;
-    byIndex.set(index, entry);
-  }
-  if (byIndex.size === 0) return { error: tooMany };
+  const read = readTagParams(params, MAX_TAGS_PER_CALL);
+  if ('error' in read) return read;
+  if (read.tags.length === 0) return { error: tooManyTags() };
   const tags: TagToRemove[] = [];
-  for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
-    const entry = byIndex.get(index) ?? {};
+  for (const { index, key, value } of read.tags) {
     // System tags (acs:, aliyun) cannot be named in a tag call (ECS doc), so they are never removed.
-    if (!entry.key || isSystemTagKey(entry.key)) {
+    if (!key || isSystemTagKey(key)) {
       return { error: ecsError('InvalidTagKey.Malformed', 400, `The specified Tag.${index}.Key is not valid.`) };
     }
     // An absent Tag.n.Value means "any value"; an empty one only matches an empty value.
-    tags.push(entry.value === undefined ? { key: entry.key } : { key: entry.key, value: entry.value });
+    tags.push(value === undefined ? { key } : { key, value });
   }
   return { tags };
 }

@@ -1,5 +1,6 @@
 import { type EcsErrorAnswer, ecsError } from './ecs-error.ts';
 import type { StoredResource } from './inventory.ts';
+import { readTagParams } from './tag-params.ts';
 
 /** One `Tag.N` filter of a list call: a key, and a value unless any value will do. */
 export interface TagFilter {
@@ -10,8 +11,6 @@ export interface TagFilter {
 /** The list APIs accept `Tag.1` to `Tag.20` (ECS API metadata for DescribeTags and ListTagResources). */
 export const MAX_TAG_FILTERS = 20;
 
-const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
-
 /**
  * Reads the `Tag.N.Key` / `Tag.N.Value` parameters of a list call, in N order. A value without its key
  * is `InvalidParameter.TagValue`, as ECS answers it.
@@ -19,27 +18,13 @@ const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
 export function parseTagFilters(
   params: Readonly<Record<string, string>>,
 ): { readonly filters: TagFilter[] } | { readonly error: EcsErrorAnswer } {
-  const byIndex = new Map<number, { key?: string; value?: string }>();
-  for (const [name, value] of Object.entries(params)) {
-    if (!name.startsWith('Tag.')) continue;
-    const match = TAG_PARAM.exec(name);
-    if (!match) return { error: ecsError('InvalidParameter', 400, `The specified parameter "${name}" is not valid.`) };
-    const index = Number(match[1]);
-    if (index < 1 || index > MAX_TAG_FILTERS) {
-      return { error: ecsError('InvalidTagCount', 400, 'The specified tags are beyond the permitted range.') };
-    }
-    const entry = byIndex.get(index) ?? {};
-    if (match[2] === 'Key') entry.key = value;
-    else entry.value = value;
-    byIndex.set(index, entry);
-  }
+  const read = readTagParams(params, MAX_TAG_FILTERS);
+  if ('error' in read) return read;
   const filters: TagFilter[] = [];
-  for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
-    const { key, value } = byIndex.get(index) ?? {};
+  for (const { index, key, value } of read.tags) {
     if (key === undefined) {
-      return {
-        error: ecsError('InvalidParameter.TagValue', 400, `Tag.${index}.Value is given without Tag.${index}.Key.`),
-      };
+      const message = `Tag.${index}.Value is given without Tag.${index}.Key.`;
+      return { error: ecsError('InvalidParameter.TagValue', 400, message) };
     }
     if (key === '') {
       return { error: ecsError('InvalidTagKey.Malformed', 400, `The specified Tag.${index}.Key is not valid.`) };

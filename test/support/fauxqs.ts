@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { createQueue } from '../../dev/local/create-queue.ts';
 import { queueArn } from '../../dev/local/queue-arn.ts';
 import { queueDepth } from '../../dev/local/queue-depth.ts';
+import { receiveAll } from '../../dev/local/receive-all.ts';
 import { localSqsClient, startLocalSqs } from '../../dev/local/sqs.ts';
 
 export { localSqsClient } from '../../dev/local/sqs.ts';
@@ -73,33 +74,6 @@ export async function startFauxqs(): Promise<Fauxqs> {
       await server.close();
     },
   };
-}
-
-/** Receives until the queue returns nothing, deleting each message unless `keep` is set. */
-async function receiveAll(sqs: SQSClient, queueUrl: string, options: { keep?: boolean }): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    const batch = out.Messages ?? [];
-    if (batch.length === 0) return all;
-    all.push(...batch);
-    if (!options.keep) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
-    }
-  }
 }
 
 /** A loopback URL nothing listens on: bind a port, then free it. */
