@@ -1,5 +1,6 @@
 import type { WireManifest } from '../core/manifest/wire.ts';
 import type { QueueSender } from '../core/ports.ts';
+import { sqsBody } from './sqs-body.ts';
 import { splitWireManifest } from './sqs-split.ts';
 
 /** Where a manifest went: the message ids of its parts, or why a part was not sent. */
@@ -19,7 +20,7 @@ export async function enqueueManifests(
   target: { readonly queue: QueueSender; readonly queueUrl: string; readonly maxMessageBytes: number },
 ): Promise<EnqueuedManifest[]> {
   const parts = manifests.map((m) => splitWireManifest(m, target.maxMessageBytes));
-  const messages = parts.flatMap((list) => list.map((part) => ({ body: JSON.stringify(part) })));
+  const messages = parts.flatMap((list) => list.map((part) => ({ body: sqsBody(part) })));
   const result = await target.queue.send(target.queueUrl, messages);
   const sent = new Map(result.sent.map((s) => [s.index, s.messageId]));
   const failed = new Map(result.failed.map((f) => [f.index, f]));

@@ -4,6 +4,7 @@ import { readStdin } from '../cli/read-stdin.ts';
 import { ManifestError, MessageTooLargeError, messageOf, type ValidationIssue } from '../core/errors.ts';
 import { type ParseManifestOptions, parseManifest } from '../core/manifest/parse.ts';
 import { serializeManifest } from '../core/manifest/wire.ts';
+import { escapeJsonText, sqsBody } from './sqs-body.ts';
 import { type SendOptions, sendMessages } from './sqs-send.ts';
 import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from './sqs-split.ts';
 
@@ -99,7 +100,10 @@ async function prepare(
   }
   try {
     const manifest = parseManifest(raw, args.parseOptions);
-    const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+    // The text as sent: no byte-order mark (it is not JSON), and escaped like every other body.
+    const text = escapeJsonText(
+      (typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')).replace(/^\uFEFF/, ''),
+    );
     if (manifest.rejected.length > 0) {
       // Invalid entries travel as they are, so the handler logs each as `rejected` and none vanishes;
       // a split would have to rewrite them, so a manifest that must be split has to be fixed first.
@@ -112,7 +116,7 @@ async function prepare(
       return { file, bodies: [text] };
     }
     const parts = splitWireManifest(serializeManifest(manifest), args.maxMessageBytes);
-    return { file, bodies: parts.map((part) => JSON.stringify(part)) };
+    return { file, bodies: parts.map((part) => sqsBody(part)) };
   } catch (error) {
     if (error instanceof ManifestError) return { problems: error.issues.map(issueLine) };
     if (error instanceof MessageTooLargeError || error instanceof RangeError) return { problems: [error.message] };

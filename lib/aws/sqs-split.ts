@@ -1,4 +1,5 @@
 import { MessageTooLargeError } from '../core/errors.ts';
+import { sqsBody } from './sqs-body.ts';
 
 /**
  * Bytes kept back from the queue's message size limit for message attributes.
@@ -32,7 +33,8 @@ export function utf8Bytes(text: string): number {
 }
 
 /**
- * Splits a wire manifest into messages whose JSON body fits in `maxBytes` minus the attribute headroom.
+ * Splits a wire manifest into messages whose body (as {@link sqsBody} writes it) fits in `maxBytes` minus the
+ * attribute headroom.
  * A manifest that fits is returned alone and untouched. Otherwise each part keeps every field but
  * `resources` (manifestId, regionId, dryRun, continuation, ...), takes a contiguous run of resources in
  * input order, and gets `part: {index, count}` (1-based; an incoming `part` is replaced). Runs are packed
@@ -49,12 +51,12 @@ export function splitWireManifest<M extends SplittableManifest>(
   if (!Number.isFinite(budget) || budget <= 0) {
     throw new RangeError(`maxBytes (${maxBytes}) leaves no room for a message body after the attribute headroom`);
   }
-  if (utf8Bytes(JSON.stringify(wire)) <= budget) return [wire];
+  if (utf8Bytes(sqsBody(wire)) <= budget) return [wire];
 
   const { resources, part: _replaced, ...envelope } = wire;
   type Resource = M['resources'][number];
   // Bytes of the envelope with an empty resource list and a one-digit part; each extra digit adds one byte.
-  const baseBytes = utf8Bytes(JSON.stringify({ ...envelope, resources: [], part: { index: 1, count: 1 } }));
+  const baseBytes = utf8Bytes(sqsBody({ ...envelope, resources: [], part: { index: 1, count: 1 } }));
   if (baseBytes >= budget) {
     throw new MessageTooLargeError(baseBytes, budget, 'the manifest without its resources');
   }
@@ -98,7 +100,7 @@ function pack<R extends { readonly tags: readonly unknown[] }>(
   };
 
   for (const resource of resources) {
-    const bytes = utf8Bytes(JSON.stringify(resource));
+    const bytes = utf8Bytes(sqsBody(resource));
     if (fits(bytes)) {
       add(resource, bytes);
       continue;
@@ -127,8 +129,8 @@ function cutTags<R extends { readonly tags: readonly unknown[] }>(
   runHasItems: () => boolean,
   budget: number,
 ): void {
-  const shellBytes = utf8Bytes(JSON.stringify({ ...resource, tags: [] }));
-  const tagBytes = resource.tags.map((tag) => utf8Bytes(JSON.stringify(tag)));
+  const shellBytes = utf8Bytes(sqsBody({ ...resource, tags: [] }));
+  const tagBytes = resource.tags.map((tag) => utf8Bytes(sqsBody(tag)));
   if (tagBytes.length === 0) throw new MessageTooLargeError(shellBytes, budget, 'a resources entry without tags');
   let start = 0;
   while (start < tagBytes.length) {

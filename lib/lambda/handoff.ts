@@ -1,8 +1,9 @@
 import { sendToDlq } from '../aws/send-to-dlq.ts';
+import { sqsBody } from '../aws/sqs-body.ts';
 import { SQS_MAX_DELAY_SECONDS } from '../aws/sqs-send.ts';
 import { splitWireManifest } from '../aws/sqs-split.ts';
 import { type BackoffPolicy, backoffDelayMs } from '../core/backoff.ts';
-import { messageOf } from '../core/errors.ts';
+import { messageOf, SqsSendError } from '../core/errors.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { type ManifestDraft, serializeManifest, type WireManifest } from '../core/manifest/wire.ts';
 import type { ErrorInfo, Settlement, UnfinishedResult } from '../core/outcome.ts';
@@ -22,6 +23,13 @@ export interface HandoffOptions {
   readonly madeProgress: boolean;
 }
 
+/** Why a hand-off sent nothing: the queue it was for, and the send's error. */
+export interface HandoffFailure {
+  readonly queue: 'work' | 'dlq';
+  readonly code: string;
+  readonly message: string;
+}
+
 /** The result of handing on one manifest's unfinished work. */
 export interface Handoff {
   /** False when some of the work could not be sent anywhere: the source record must be redelivered. */
@@ -29,6 +37,8 @@ export interface Handoff {
   readonly settle: (result: UnfinishedResult) => Settlement;
   readonly continuationMessageIds: readonly string[];
   readonly deadLetterMessageId?: string;
+  /** Set exactly when `handedOn` is false. */
+  readonly failure?: HandoffFailure;
 }
 
 // 5 s, 10 s, 20 s, ... up to SQS's longest delay; half fixed, half jitter, so that a fleet of
@@ -73,12 +83,13 @@ export async function handOff(
       ...(lastError && { lastError: { code: lastError.code, message: lastError.message } }),
     },
   });
+  const exhausted = attempt > options.maxContinuations;
   try {
-    if (attempt > options.maxContinuations) return await deadLetter(wire, lastError, sourceMessageId, options);
+    if (exhausted) return await deadLetter(wire, lastError, sourceMessageId, options);
     const delaySeconds = continuationDelaySeconds(attempt, afterFailures, options.random ?? Math.random);
     return await continueLater(wire, delaySeconds, options);
   } catch (error) {
-    return notHandedOn(error);
+    return notHandedOn(exhausted ? 'dlq' : 'work', error);
   }
 }
 
@@ -102,7 +113,7 @@ async function deadLetter(
     message: `still unfinished after ${options.maxContinuations} continuation(s); last error ${lastError?.code ?? 'none'}: ${lastError?.message ?? ''}`,
     source: sourceMessageId,
   };
-  const id = await sendToDlq(options.queue, options.dlqUrl, JSON.stringify(wire), reason);
+  const id = await sendToDlq(options.queue, options.dlqUrl, sqsBody(wire), reason);
   return {
     handedOn: true,
     continuationMessageIds: [],
@@ -120,13 +131,11 @@ async function continueLater(wire: WireManifest, delaySeconds: number, options: 
   const parts = splitWireManifest(wire, options.maxMessageBytes);
   const result = await options.queue.send(
     options.queueUrl,
-    parts.map((part) => ({ body: JSON.stringify(part), delaySeconds })),
+    parts.map((part) => ({ body: sqsBody(part), delaySeconds })),
   );
-  if (result.failed.length > 0) {
-    const first = result.failed[0];
-    return notHandedOn(
-      new Error(`${result.failed.length} continuation part(s) not sent: ${first?.code} ${first?.message}`),
-    );
+  const first = result.failed[0];
+  if (first !== undefined) {
+    throw new SqsSendError(first.code, `${result.failed.length} continuation part(s) not sent: ${first.message}`);
   }
   const ids = result.sent.map((s) => s.messageId);
   return {
@@ -140,14 +149,21 @@ async function continueLater(wire: WireManifest, delaySeconds: number, options: 
   };
 }
 
-function notHandedOn(error: unknown): Handoff {
+function notHandedOn(queue: HandoffFailure['queue'], error: unknown): Handoff {
   const info: ErrorInfo = { code: 'HandoffFailed', message: messageOf(error) };
   // The source record goes back to SQS, which redelivers all of it; the outcome says so.
   return {
     handedOn: false,
     continuationMessageIds: [],
     settle: (r) => ({ outcome: 'deferred', error: r.error ?? info }),
+    failure: { queue, code: sendErrorCode(error), message: messageOf(error) },
   };
+}
+
+/** SQS's code for a failed send, or the error's name (MessageTooLargeError, or a crash in the adapter). */
+function sendErrorCode(error: unknown): string {
+  if (error instanceof SqsSendError) return error.code;
+  return error instanceof Error ? error.name : 'UnknownError';
 }
 
 function toEntry(result: UnfinishedResult): ManifestDraft['resources'][number] {

@@ -130,6 +130,46 @@ describe('runEnqueue', () => {
     expect((await fq.counts(queueUrl)).visible).toBe(0);
   });
 
+  it('sends a manifest run accepts, emoji key and U+FFFF value included, and it parses back identical', async () => {
+    // Prepare: fauxqs refuses characters above U+FFFF and SQS refuses U+FFFF itself, raw
+    const m = manifest('chars', 1);
+    (m.resources as Record<string, unknown>[])[0] = {
+      resourceType: 'instance',
+      resourceId: 'i-chars',
+      tags: [
+        { key: '😀-owner', value: 'v\uffff' },
+        { key: 'équipe', value: '所有者🗼' },
+      ],
+    };
+    const path = await file('chars.json', m);
+    // Act
+    const { code, err, queueUrl } = await run([path]);
+    // Assess
+    expect(err).toStrictEqual([]);
+    expect(code).toBe(ENQUEUE_EXIT.ok);
+    const [message] = await fq.receiveAll(queueUrl);
+    expect(message?.Body).toMatch(/^[\x20-\x7e]*$/);
+    expect(parseManifest(message?.Body ?? '')).toStrictEqual(parseManifest(JSON.stringify(m)));
+  });
+
+  it('sends a manifest with a rejected entry and an emoji key, escaped, with nothing else changed', async () => {
+    // Prepare
+    const m = manifest('rej-chars', 1);
+    (m.resources as Record<string, unknown>[]).push({
+      resourceType: 'bucket',
+      resourceId: '🪣',
+      tags: [{ key: '😀' }],
+    });
+    const path = await file('rejected-chars.json', `\uFEFF${JSON.stringify(m, null, 2)}`);
+    // Act
+    const { code, queueUrl } = await run([path]);
+    // Assess
+    expect(code).toBe(ENQUEUE_EXIT.ok);
+    const [message] = await fq.receiveAll(queueUrl);
+    expect(message?.Body).toMatch(/^[\x20-\x7e\n]*$/);
+    expect(JSON.parse(message?.Body ?? '{}')).toStrictEqual(m);
+  });
+
   it('reports a file that is not JSON or cannot be read', async () => {
     // Prepare
     const notJson = await file('not.json', '{ nope');

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enqueueManifests } from '../../lib/aws/enqueue-manifests.ts';
 import { attributeValue, DLQ_ATTRIBUTES, sendToDlq } from '../../lib/aws/send-to-dlq.ts';
+import { sqsBody } from '../../lib/aws/sqs-body.ts';
 import {
   clampDelaySeconds,
   isRetryableSqsError,
@@ -13,6 +15,8 @@ import { ATTRIBUTE_HEADROOM_BYTES, splitWireManifest, utf8Bytes } from '../../li
 import { MessageTooLargeError, SqsSendError } from '../../lib/core/errors.ts';
 import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import type { WireEntry, WireManifest } from '../../lib/core/manifest/wire.ts';
+import type { UnfinishedResult } from '../../lib/core/outcome.ts';
+import { handOff } from '../../lib/lambda/handoff.ts';
 import { type FaultDecision, type Fauxqs, startFaultProxy, startFauxqs } from '../support/fauxqs.ts';
 
 // ---------- factories ----------
@@ -33,7 +37,8 @@ function tags(n: number, value = 'v'): WireEntry['tags'] {
   return Array.from({ length: n }, (_, i) => ({ key: `k${String(i).padStart(4, '0')}`, value }));
 }
 
-const bodyBytes = (m: unknown) => utf8Bytes(JSON.stringify(m));
+// What SQS is sent and charges for: the escaped body.
+const bodyBytes = (m: unknown) => utf8Bytes(sqsBody(m));
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
 /** Entries merged back per resource id, in order, as the planner would see them across parts. */
@@ -146,8 +151,8 @@ describe('splitWireManifest', () => {
     expect(bodyBytes(parts[0])).toBe(maxBytes - ATTRIBUTE_HEADROOM_BYTES);
   });
 
-  it('measures UTF-8 bytes, not UTF-16 code units', () => {
-    // Prepare: 3-byte and 4-byte characters make the byte size far larger than the string length.
+  it('measures the body as sent, non-ASCII escaped, not its UTF-16 length or its raw UTF-8 bytes', () => {
+    // Prepare: 3-byte and 4-byte characters take 6 and 12 bytes once escaped.
     const resources = Array.from({ length: 30 }, (_, i) =>
       entry(`i-${i}`, [
         { key: '所有者', value: `東京🗼${i}` },
@@ -155,14 +160,14 @@ describe('splitWireManifest', () => {
       ]),
     );
     const wire = wireWith(resources);
-    const json = JSON.stringify(wire);
-    const maxBytes = ATTRIBUTE_HEADROOM_BYTES + json.length; // enough for the UTF-16 length, not for the bytes
-    expect(utf8Bytes(json)).toBeGreaterThan(json.length);
+    const rawBytes = utf8Bytes(JSON.stringify(wire));
+    const maxBytes = ATTRIBUTE_HEADROOM_BYTES + rawBytes; // enough for the raw UTF-8, not for the escaped body
+    expect(bodyBytes(wire)).toBeGreaterThan(rawBytes);
     // Act
     const parts = splitWireManifest(wire, maxBytes);
     // Assess
     expect(parts.length).toBeGreaterThan(1);
-    for (const part of parts) expect(bodyBytes(part)).toBeLessThanOrEqual(json.length);
+    for (const part of parts) expect(bodyBytes(part)).toBeLessThanOrEqual(rawBytes);
     expect(parts.flatMap((p) => p.resources)).toStrictEqual(resources);
   });
 
@@ -584,5 +589,87 @@ describe('sendToDlq', () => {
     // Assess
     await expect(act).rejects.toBeInstanceOf(SqsSendError);
     await expect(act).rejects.toMatchObject({ code: 'QueueDoesNotExist' });
+  });
+});
+
+describe('bodies any SQS accepts', () => {
+  let fq: Fauxqs;
+  // fauxqs refuses characters above U+FFFF; SQS refuses U+FFFE, U+FFFF and lone surrogates.
+  const hostile = entry('i-chars', [
+    { key: '😀', value: 'v\uffff' },
+    { key: 'k\ufffe', value: '\ud800' },
+    { key: '所有者', value: '東京🗼' },
+  ]);
+
+  beforeAll(async () => {
+    fq = await startFauxqs();
+  });
+  afterAll(async () => {
+    await fq.close();
+  });
+
+  it('refuses the raw body, so the escaping below is what makes it through', async () => {
+    // Prepare
+    const url = await fq.createQueue('chars-raw');
+    // Act
+    const result = await sendMessages(fq.sqs, url, [{ body: JSON.stringify(wireWith([hostile])) }], { maxAttempts: 1 });
+    // Assess
+    expect(result.sent).toStrictEqual([]);
+  });
+
+  it('enqueues a sweep manifest with an emoji key and a U+FFFF value that parses back identical', async () => {
+    // Prepare
+    const url = await fq.createQueue('chars-enqueue');
+    const wire = wireWith([hostile, entry('i-plain')]);
+    // Act
+    const [result] = await enqueueManifests([wire], {
+      queue: new SqsQueueSender(fq.sqs),
+      queueUrl: url,
+      maxMessageBytes: 262_144,
+    });
+    // Assess
+    expect(result?.failures).toStrictEqual([]);
+    const [received] = await fq.receiveAll(url);
+    expect(received?.Body).toMatch(/^[\x20-\x7e]*$/);
+    expect(JSON.parse(received?.Body ?? '')).toStrictEqual(wire);
+  });
+
+  it.each([
+    ['a continuation to the work queue', 0, 'work'],
+    ['exhausted work to the dead-letter queue', 3, 'dlq'],
+  ] as const)('hands on %s with its remaining tags intact', async (_name, attempt, target) => {
+    // Prepare
+    const queueUrl = await fq.createQueue(`chars-work-${attempt}`);
+    const dlqUrl = await fq.createQueue(`chars-dlq-${attempt}`);
+    const manifest = parseManifest(sqsBody(wireWith([hostile], attempt ? { continuation: { attempt } } : {})));
+    const [planned] = manifest.resources;
+    const unfinished: UnfinishedResult = {
+      key: 'cn-hangzhou/instance/i-chars',
+      regionId: 'cn-hangzhou',
+      resourceType: 'instance',
+      resourceId: 'i-chars',
+      status: 'unfinished',
+      unfinishedReason: 'deadline',
+      removed: [],
+      remaining: planned?.tags ?? [],
+      calls: 0,
+      attempts: 0,
+      throttles: 0,
+      requestIds: [],
+      durationMs: 0,
+    };
+    // Act
+    const handoff = await handOff(manifest, [unfinished], 'source-1', {
+      queue: new SqsQueueSender(fq.sqs),
+      queueUrl,
+      dlqUrl,
+      maxContinuations: 2,
+      maxMessageBytes: 262_144,
+      madeProgress: false,
+    });
+    // Assess
+    expect(handoff.failure).toBeUndefined();
+    const [received] = await fq.receiveAll(target === 'work' ? queueUrl : dlqUrl);
+    expect(parseManifest(received?.Body ?? '').resources).toStrictEqual(manifest.resources);
   });
 });
