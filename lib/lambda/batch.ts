@@ -10,7 +10,8 @@ import { Executor } from '../engine/executor.ts';
 import { type ManifestRun, runManifest } from '../engine/pipeline.ts';
 import type { AdaptiveRateController } from '../engine/rate-controller.ts';
 import type { Logger } from '../logger.ts';
-import { type Handoff, handOff } from './handoff.ts';
+import { type Handoff, type HandoffFailure, handOff } from './handoff.ts';
+import { invocationDeadlineAt } from './invocation-deadline.ts';
 import { emptyMetrics, type InvocationMetrics, toEmf } from './metrics.ts';
 
 /** What one invocation needs; built once per cold start except the executor, which is per invocation. */
@@ -125,12 +126,13 @@ export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQS
 
 /**
  * Wraps {@link processBatch} as a Lambda handler: the deadline is the invocation's remaining time less the
- * configured safety margin, so hand-off and logging still fit before Lambda stops the function.
+ * safety margin (the configured one, or a third of the remaining time when less), so hand-off and logging
+ * still fit before Lambda stops the function, and a short timeout still makes progress.
  */
 export function makeBatchHandler(deps: BatchDeps): SqsBatchHandler {
   const now = deps.now ?? Date.now;
   return async (event, context) => {
-    const deadlineAt = now() + context.getRemainingTimeInMillis() - deps.config.deadlineMarginMs;
+    const deadlineAt = invocationDeadlineAt(now(), context.getRemainingTimeInMillis(), deps.config.deadlineMarginMs);
     const { batchItemFailures } = await processBatch(
       { records: event.Records, deadlineAt, awsRequestId: context.awsRequestId, functionName: context.functionName },
       deps,
@@ -197,7 +199,10 @@ async function settleRun(
     madeProgress: run.results.some((r) => r.removed.length > 0),
     ...(deps.random && { random: deps.random }),
   });
-  if (!handoff.handedOn) failures.add(record.messageId);
+  if (handoff.failure !== undefined) {
+    failures.add(record.messageId);
+    logHandoffFailure(log, run, handoff.failure);
+  }
   if (handoff.continuationMessageIds.length > 0) {
     log.info(
       {
@@ -209,4 +214,18 @@ async function settleRun(
     );
   }
   return run.settle(handoff.settle);
+}
+
+/** One line when unfinished work could not be sent on: SQS will redeliver the whole record. */
+function logHandoffFailure(log: Logger, run: ManifestRun, failure: HandoffFailure): void {
+  log.error(
+    {
+      event: 'handoff.failed',
+      manifestId: run.manifest.manifestId,
+      queue: failure.queue,
+      error: { code: failure.code, message: failure.message },
+      resources: run.unfinished.length,
+    },
+    'handoff.failed',
+  );
 }

@@ -208,6 +208,45 @@ describe('processBatch', () => {
     expect(lines('resource.outcome')).toMatchObject([{ outcome: 'deferred', error: { code: 'DeadlineExceeded' } }]);
   });
 
+  it.each([
+    ['the work queue refuses a continuation', QUEUE, 0, 'work'],
+    ['the dead-letter queue refuses exhausted work', DLQ, 3, 'dlq'],
+  ] as const)('logs handoff.failed when %s', async (_name, refusing, attempt, kind) => {
+    // Prepare: two resources left unfinished by the deadline (or by failures, on the last attempt)
+    const { ecs, queue, run, lines } = setUp([resource('d-1', { a: '1' }), resource('d-2', { a: '1' })]);
+    ecs.fail({ error: ECS_CODES.transient });
+    queue.fail({ queueUrl: refusing, code: 'KmsThrottled' });
+    const continuation = attempt > 0 ? { continuation: { attempt, sourceMessageId: 'older' } } : {};
+    // Act
+    const { records, result } = run(
+      [body([disk('d-1', ['a']), disk('d-2', ['a'])], continuation)],
+      attempt ? 60_000 : -1,
+    );
+    const { batchItemFailures } = await result;
+    // Assess
+    expect(batchItemFailures).toStrictEqual([{ itemIdentifier: records[0]?.messageId }]);
+    expect(lines('handoff.failed')).toStrictEqual([
+      expect.objectContaining({
+        level: 'error',
+        manifestId: 'm-1',
+        messageId: records[0]?.messageId,
+        queue: kind,
+        error: { code: 'KmsThrottled', message: expect.stringContaining('fake KmsThrottled') },
+        resources: 2,
+      }),
+    ]);
+  });
+
+  it('logs no handoff.failed line when the hand-off succeeds', async () => {
+    // Prepare
+    const { run, lines } = setUp([resource('d-1', { a: '1' })]);
+    // Act
+    await run([body([disk('d-1', ['a'])])], -1).result;
+    // Assess
+    expect(lines('manifest.continued')).toHaveLength(1);
+    expect(lines('handoff.failed')).toStrictEqual([]);
+  });
+
   it('logs one summary and one EMF metrics document per invocation', async () => {
     // Prepare
     const { run, lines, records } = setUp([resource('d-1', { a: '1', b: '2' })]);
@@ -239,11 +278,22 @@ describe('processBatch', () => {
 });
 
 describe('makeBatchHandler', () => {
-  it('sets the deadline at the remaining time less the safety margin', async () => {
-    // Prepare: 900 ms left, a 1 s margin: no call may start
+  it('sets the deadline at the remaining time less the configured margin when a third of it is more', async () => {
+    // Prepare: 60 s left, a 1 s margin, and requests allowed to run longer than that
+    const { ecs, deps } = setUp([resource('d-1', { a: '1' })], { TAG_CLEANUP_REQUEST_TIMEOUT_MS: '100000' });
+    const handler = makeBatchHandler(deps);
+    const context: Context = { ...lambdaContext(), getRemainingTimeInMillis: () => 60_000 };
+    // Act
+    await handler({ Records: [sqsRecord(body([disk('d-1', ['a'])]))] }, context);
+    // Assess: the call may run until the deadline and no longer
+    expect(ecs.calls.map((c) => c.options.timeoutMs)).toStrictEqual([59_000]);
+  });
+
+  it('hands everything on untouched when no time is left', async () => {
+    // Prepare
     const { ecs, queue, deps } = setUp([resource('d-1', { a: '1' })]);
     const handler = makeBatchHandler(deps);
-    const context: Context = { ...lambdaContext(), getRemainingTimeInMillis: () => 900 };
+    const context: Context = { ...lambdaContext(), getRemainingTimeInMillis: () => 0 };
     // Act
     const response = await handler({ Records: [sqsRecord(body([disk('d-1', ['a'])]))] }, context);
     // Assess

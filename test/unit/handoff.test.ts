@@ -65,6 +65,7 @@ describe('handOff continuations', () => {
     const handoff = await handOff(onAttempt(0), results, 'source-1', options(queue));
     // Assess
     expect(handoff.handedOn).toBe(true);
+    expect(handoff.failure).toBeUndefined();
     expect(queue.bodies(QUEUE)).toStrictEqual([
       {
         version: 1,
@@ -182,10 +183,10 @@ describe('handOff dead letters', () => {
 
 describe('handOff when nothing can be sent', () => {
   it.each([
-    ['the work queue refuses the continuation', { queueUrl: QUEUE }, 0],
-    ['the dead-letter queue refuses the rest', { queueUrl: DLQ }, 3],
-    ['the queue adapter throws', { throws: true }, 0],
-  ] as const)('is not handed on when %s, and the resource stays deferred', async (_name, rule, previous) => {
+    ['the work queue refuses the continuation', { queueUrl: QUEUE }, 0, { queue: 'work', code: 'ServiceUnavailable' }],
+    ['the dead-letter queue refuses the rest', { queueUrl: DLQ }, 3, { queue: 'dlq', code: 'ServiceUnavailable' }],
+    ['the queue adapter throws', { throws: true }, 0, { queue: 'work', code: 'Error' }],
+  ] as const)('is not handed on when %s, and the resource stays deferred', async (_name, rule, previous, failure) => {
     // Prepare
     const queue = new FakeQueue().fail(rule);
     const result = unfinished('d-1', [{ key: 'a' }]);
@@ -195,6 +196,7 @@ describe('handOff when nothing can be sent', () => {
     expect(handoff.handedOn).toBe(false);
     expect(handoff.continuationMessageIds).toStrictEqual([]);
     expect(handoff.settle(result)).toMatchObject({ outcome: 'deferred', error: { code: 'HandoffFailed' } });
+    expect(handoff.failure).toMatchObject(failure);
   });
 
   it('keeps the resource’s own error when the hand-off fails', async () => {
@@ -217,6 +219,7 @@ describe('handOff when nothing can be sent', () => {
     // Assess
     expect(handoff.handedOn).toBe(false);
     expect(handoff.settle(result).error?.message).toMatch(/needs \d+ bytes/);
+    expect(handoff.failure).toMatchObject({ queue: 'work', code: 'MessageTooLargeError' });
     expect(queue.sends).toHaveLength(0);
   });
 });

@@ -1,7 +1,13 @@
 import { Inventory, type InventoryFile } from '../../../dev/emulator/inventory.ts';
 import { MAX_TAGS_PER_CALL } from '../../../lib/core/ecs-api.ts';
-import { ApiError } from '../../../lib/core/errors.ts';
-import type { CallOptions, RemoveTagsClient, RemoveTagsRequest, RemoveTagsResult } from '../../../lib/core/ports.ts';
+import { ApiError, NetworkError } from '../../../lib/core/errors.ts';
+import type {
+  CallOptions,
+  RemoveTagsClient,
+  RemoveTagsRequest,
+  RemoveTagsResult,
+  Sleep,
+} from '../../../lib/core/ports.ts';
 
 /** Which calls a scripted failure hits, what they throw, and how often. */
 export interface FailureRule {
@@ -51,6 +57,7 @@ export class FakeEcsClient implements RemoveTagsClient {
   readonly calls: FakeEcsCall[] = [];
   readonly #inventory: Inventory;
   readonly #rules: { rule: FailureRule; skip: number; left: number }[] = [];
+  #latency: { readonly ms: number; readonly sleep: Sleep } | undefined;
 
   constructor(inventory: InventoryFile = { resources: [] }) {
     this.#inventory = new Inventory(inventory);
@@ -61,6 +68,15 @@ export class FakeEcsClient implements RemoveTagsClient {
     for (const rule of rules) {
       this.#rules.push({ rule, skip: rule.skip ?? 0, left: rule.times ?? Number.POSITIVE_INFINITY });
     }
+    return this;
+  }
+
+  /**
+   * Makes every call take `ms` of the given (fake) clock's time before it is answered. A call whose
+   * `timeoutMs` is shorter times out instead, as the real client does, without the removal applied.
+   */
+  latency(ms: number, sleep: Sleep): this {
+    this.#latency = { ms, sleep };
     return this;
   }
 
@@ -78,6 +94,7 @@ export class FakeEcsClient implements RemoveTagsClient {
     const number = this.calls.length + 1;
     const scripted = this.#take(request, number);
     try {
+      await this.#wait(options);
       if (scripted) {
         if (scripted.applied === true) this.#apply(request, number);
         throw toError(scripted, number);
@@ -90,6 +107,14 @@ export class FakeEcsClient implements RemoveTagsClient {
       this.calls.push({ request, options, requestId: requestId(number), result });
       throw error;
     }
+  }
+
+  async #wait(options: CallOptions): Promise<void> {
+    if (this.#latency === undefined) return;
+    const { ms, sleep } = this.#latency;
+    const timeoutMs = options.timeoutMs ?? Number.POSITIVE_INFINITY;
+    await sleep(Math.min(ms, timeoutMs), options.signal);
+    if (ms > timeoutMs) throw new NetworkError('Timeout', `no answer within ${timeoutMs} ms`);
   }
 
   #take(request: RemoveTagsRequest, number: number): FailureRule | undefined {
