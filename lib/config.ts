@@ -35,6 +35,8 @@ export interface Config {
    * SQS server: then requests must go there, not to the host named in the queue URL.
    */
   readonly sqsEndpointOverridden: boolean;
+  /** AWS_REGION, else AWS_DEFAULT_REGION: the SQS client's region. */
+  readonly awsRegion?: string;
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -119,6 +121,8 @@ const envSchema = z.object({
   TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM: z.string().optional(),
   AWS_ENDPOINT_URL_SQS: z.string().optional(),
   AWS_ENDPOINT_URL: z.string().optional(),
+  AWS_REGION: z.string().optional(),
+  AWS_DEFAULT_REGION: z.string().optional(),
 });
 
 /** Reads and validates the environment; throws one ConfigError naming every bad variable and its fix. */
@@ -151,6 +155,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       ssmAccessKeySecretParam: e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM,
     }),
     sqsEndpointOverridden: Boolean(e.AWS_ENDPOINT_URL_SQS || e.AWS_ENDPOINT_URL),
+    ...((e.AWS_REGION || e.AWS_DEFAULT_REGION) && { awsRegion: (e.AWS_REGION || e.AWS_DEFAULT_REGION) as string }),
   };
 }
 
@@ -208,4 +213,61 @@ export function loadSelfPrincipalId(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string | undefined {
   return env.TAG_CLEANUP_SELF_PRINCIPAL?.trim() || undefined;
+}
+
+/** What the event adapter (handlers/events.ts) reads on top of {@link Config}. */
+export interface EventsConfig extends Config {
+  /** The work queue the adapter's manifests go to. */
+  readonly queueUrl: string;
+  /** The events queue's dead-letter queue, for events that can never be parsed. */
+  readonly eventsDlqUrl: string;
+  /** The policy file: `TAG_CLEANUP_POLICY_FILE` under the package root (`LAMBDA_TASK_ROOT`). */
+  readonly policyFile: string;
+  /** The job's own principal id (`TAG_CLEANUP_SELF_PRINCIPAL`); its events are ignored. */
+  readonly selfPrincipalId?: string;
+}
+
+const eventsEnvSchema = z.object({
+  TAG_CLEANUP_EVENTS_DLQ_URL: optionalUrl('TAG_CLEANUP_EVENTS_DLQ_URL'),
+  TAG_CLEANUP_POLICY_FILE: z.string().optional(),
+  LAMBDA_TASK_ROOT: z.string().optional(),
+});
+
+/**
+ * A path inside the deployed package: relative, without `..`, joined to the package root. The policy
+ * ships with the code, so a path that leaves the package is a mistake, not a feature.
+ */
+export function packageFilePath(name: string, raw: string, root: string): string {
+  const trimmed = raw.trim();
+  if (trimmed === '' || /^([\\/]|[A-Za-z]:)/.test(trimmed)) {
+    throw new ConfigError(`${name} must be a path relative to the package root (got '${raw}')`);
+  }
+  const segments = trimmed.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..') || segments.length === 0) {
+    throw new ConfigError(`${name} must stay inside the package: no '..' (got '${raw}')`);
+  }
+  return [root.replace(/[\\/]+$/, ''), ...segments].join('/');
+}
+
+/** Reads the event adapter's environment: both queues, the policy file and the job's own principal. */
+export function loadEventsConfig(env: Readonly<Record<string, string | undefined>> = process.env): EventsConfig {
+  const config = loadConfig(env);
+  const parsed = eventsEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
+  const e = parsed.data;
+  const missing = [
+    config.queueUrl === undefined && 'TAG_CLEANUP_QUEUE_URL (the work queue)',
+    e.TAG_CLEANUP_EVENTS_DLQ_URL === undefined && 'TAG_CLEANUP_EVENTS_DLQ_URL (the events dead-letter queue)',
+    !e.TAG_CLEANUP_POLICY_FILE?.trim() && 'TAG_CLEANUP_POLICY_FILE (the policy, relative to the package root)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new ConfigError(`the event adapter needs ${missing.join(' and ')}`);
+  const root = e.LAMBDA_TASK_ROOT?.trim() || process.cwd();
+  const selfPrincipalId = loadSelfPrincipalId(env);
+  return {
+    ...config,
+    queueUrl: config.queueUrl as string,
+    eventsDlqUrl: e.TAG_CLEANUP_EVENTS_DLQ_URL as string,
+    policyFile: packageFilePath('TAG_CLEANUP_POLICY_FILE', e.TAG_CLEANUP_POLICY_FILE as string, root),
+    ...(selfPrincipalId !== undefined && { selfPrincipalId }),
+  };
 }
