@@ -1,7 +1,17 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources through tsx; the Lambda gets an esbuild bundle instead.
-import { register } from 'tsx/esm/api';
+// Runs the prebuilt bundle (dist/cli, built by `npm run build`, which `npm ci` runs through `prepare`), so
+// the CLI starts without compiling TypeScript. Without a bundle it falls back to the sources through tsx.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../handlers/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const bundle = new URL('../dist/cli/cli.js', import.meta.url);
+const paths = { examplesDir: fileURLToPath(new URL('../examples', import.meta.url)) };
+if (existsSync(bundle)) {
+  const { runCliProcess } = await import(bundle.href);
+  await runCliProcess(process.argv.slice(2), paths);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { runCliProcess } = await import('../handlers/cli.ts');
+  await runCliProcess(process.argv.slice(2), paths);
+}

@@ -1,199 +1,169 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultCredentialsChain } from '../lib/alibaba/credentials.ts';
-import { runEnqueue } from '../lib/aws/enqueue.ts';
-import { positiveIntFlag, positiveNumberFlag, rateFlag, urlFlag } from '../lib/cli/options.ts';
-import { runCommand } from '../lib/cli/run-command.ts';
+import type { CliCommand, CliContext } from '../lib/cli/commands/command.ts';
+import { enqueueCli } from '../lib/cli/commands/enqueue.ts';
+import { runCli } from '../lib/cli/commands/run.ts';
+import { sweepCli } from '../lib/cli/commands/sweep.ts';
+import { onInterrupt } from '../lib/cli/interrupt.ts';
+import { positiveIntFlag, rateFlag } from '../lib/cli/options.ts';
 import { loadConfig } from '../lib/config.ts';
 import { CleanupError, messageOf } from '../lib/core/errors.ts';
+import packageJson from '../package.json' with { type: 'json' };
 
-const USAGE = `Usage:
-  tag-cleanup run <manifest.json>... | -   [--dry-run] [--endpoint URL] [--max-qps N] [--concurrency N]
-                                          [--max-attempts N] [--report out.csv|out.json]
-  tag-cleanup emulator [--port N] [--inventory file.json] [--max-qps N] [--fault-rate R] [--reset-rate R]
-                       [--hang-rate R] [--apply-then-500-rate R] [--latency-ms N] [--seed N]
-                       [--describe-tags-max-qps N] [--list-tag-resources-max-qps N] [--list-page-size N]
-                       (--max-qps limits RemoveTags; each API has its own quota)
-  tag-cleanup enqueue <manifest.json>... | -  --queue-url URL
-  tag-cleanup local [--no-examples] [--once] [--function-timeout-ms N]
-                       (npm run local: SQS + ECS emulators and a Lambda-like poller on 127.0.0.1)
-  tag-cleanup demo     (what \`npm start\` runs: the examples against a local emulator)
+/** The dev commands: their modules live in dev/ and load only when one of them runs. */
+const devCommands: readonly CliCommand[] = [
+  {
+    name: 'emulator',
+    summary: 'serve the local ECS emulator on 127.0.0.1 (dev)',
+    usage: `tag-cleanup emulator [--port N] [--inventory file.json] [--max-qps N] [--describe-tags-max-qps N]
+                     [--list-tag-resources-max-qps N] [--list-page-size N] [--fault-rate R] [--reset-rate R]
+                     [--hang-rate R] [--apply-then-500-rate R] [--latency-ms N] [--seed N]
 
-Exit codes: 0 every resource removed (or planned), 1 some resource was not, 2 invalid manifest, options or
-credentials. Environment: see README (TAG_CLEANUP_*, ALIBABA_CLOUD_*).`;
+Serves DescribeTags, ListTagResources and RemoveTags, signed and checked like ECS, seeded from
+examples/inventory.json. Credentials: access key id "emulator-key-id", secret "emulator-key-secret".`,
+    async main(args, context) {
+      const { runEmulatorCommand } = await import('../dev/emulator/command.ts');
+      return runEmulatorCommand(args, context);
+    },
+  },
+  {
+    name: 'demo',
+    summary: 'what npm start runs: the examples against a local emulator (dev)',
+    usage: 'tag-cleanup demo [--fault-rate R] [--reset-rate R] [--seed N]',
+    async main(args, context) {
+      const { values } = parseArgs({
+        args: [...args],
+        options: {
+          'fault-rate': { type: 'string', default: '0.05' },
+          'reset-rate': { type: 'string', default: '0.03' },
+          seed: { type: 'string', default: '7' },
+        },
+      });
+      const config = loadConfig(context.env);
+      const { runDemo } = await import('../dev/demo/run-demo.ts');
+      const faults = {
+        errorRate: rateFlag('fault-rate', values['fault-rate']) ?? 0,
+        resetRate: rateFlag('reset-rate', values['reset-rate']) ?? 0,
+        latencyMs: 5,
+        jitterMs: 20,
+      };
+      return runDemo(
+        {
+          examplesDir: context.examplesDir,
+          faults,
+          seed: positiveIntFlag('seed', values.seed) ?? 7,
+          emulatorMaxQps: 50,
+          logLevel: config.logLevel,
+        },
+        { stdout: context.stdout, stderr: context.stderr },
+      );
+    },
+  },
+  {
+    name: 'local',
+    summary: 'the whole stack on 127.0.0.1: SQS and ECS emulators and a Lambda-like poller (dev)',
+    usage: `tag-cleanup local [--no-examples] [--once] [--function-timeout-ms N]
 
-const examplesDir = fileURLToPath(new URL('../examples', import.meta.url));
+npm run local: fauxqs with the work queue and DLQ, the ECS emulator, and a poller that invokes the real
+handler the way Lambda's SQS event source does (this replaces \`serverless invoke local\`).`,
+    async main(args, context) {
+      const { values } = parseArgs({
+        args: [...args],
+        options: {
+          'no-examples': { type: 'boolean', default: false },
+          once: { type: 'boolean', default: false },
+          'function-timeout-ms': { type: 'string', default: '30000' },
+        },
+      });
+      const config = loadConfig(context.env);
+      const { runLocal } = await import('../dev/local/local-command.ts');
+      return runLocal(
+        {
+          examplesDir: context.examplesDir,
+          enqueueExamples: !values['no-examples'],
+          once: values.once,
+          functionTimeoutMs: positiveIntFlag('function-timeout-ms', values['function-timeout-ms']) ?? 30_000,
+          logLevel: config.logLevel,
+        },
+        { stdout: context.stdout, stderr: context.stderr },
+      );
+    },
+  },
+];
+
+const COMMANDS: readonly CliCommand[] = [runCli, sweepCli, enqueueCli, ...devCommands];
+
+const OVERVIEW = `Usage: tag-cleanup <command> [options]     (tag-cleanup <command> --help for its options)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+
+  --version  print the version
+Environment: see README (TAG_CLEANUP_*, ALIBABA_CLOUD_*, AWS_REGION).`;
 
 /** Parses argv and runs one command; returns the process exit code. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+export async function main(argv: readonly string[], context: CliContext): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    context.stdout.write(`${packageJson.version}\n`);
+    return 0;
+  }
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    context.stdout.write(`${OVERVIEW}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    context.stderr.write(`tag-cleanup: unknown command '${name}'\n\n${OVERVIEW}\n`);
+    return 2;
+  }
+  if (wantsHelp(args)) {
+    context.stdout.write(`Usage: ${command.usage}\n`);
+    return 0;
+  }
   try {
-    switch (command) {
-      case 'run':
-        return await run(rest);
-      case 'emulator':
-        return await emulator(rest);
-      case 'demo':
-        return await demo(rest);
-      case 'enqueue':
-        return await enqueue(rest);
-      case 'local':
-        return await local(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default:
-        process.stderr.write(`tag-cleanup: unknown command '${command}'\n${USAGE}\n`);
-        return 2;
-    }
+    return await command.main(args, context);
   } catch (error) {
-    // Bad flags and config are the user's to fix: say which and exit 2. Anything else is our bug.
+    // Bad flags and config are the user's to fix: say which in one line and exit 2. Anything else is our bug.
     if (error instanceof CleanupError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tag-cleanup: ${messageOf(error)}\n`);
+      context.stderr.write(`tag-cleanup: ${messageOf(error)} (tag-cleanup ${command.name} --help)\n`);
       return 2;
     }
     throw error;
   }
 }
 
-async function run(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: {
-      'dry-run': { type: 'boolean', default: false },
-      endpoint: { type: 'string' },
-      'max-qps': { type: 'string' },
-      concurrency: { type: 'string' },
-      'max-attempts': { type: 'string' },
-      report: { type: 'string' },
-    },
-  });
-  if (positionals.length === 0) {
-    process.stderr.write(`tag-cleanup: run needs at least one manifest file (or - for stdin)\n${USAGE}\n`);
-    return 2;
-  }
-  const config = loadConfig();
-  const endpoint = urlFlag('endpoint', values.endpoint) ?? config.ecsEndpoint;
-  const maxQps = positiveNumberFlag('max-qps', values['max-qps']) ?? config.maxQps;
-  const { exitCode } = await runCommand(
-    {
-      files: positionals,
-      dryRun: values['dry-run'],
-      ...(endpoint !== undefined && { endpoint }),
-      ...(maxQps !== undefined && { maxQps }),
-      concurrency: positiveIntFlag('concurrency', values.concurrency) ?? config.concurrency,
-      maxAttempts: positiveIntFlag('max-attempts', values['max-attempts']) ?? config.maxAttempts,
-      requestTimeoutMs: config.requestTimeoutMs,
-      maxResources: config.maxResources,
-      ...(values.report !== undefined && { report: values.report }),
-      logLevel: config.logLevel,
-    },
-    { stdout: process.stdout, stderr: process.stderr, credentials: defaultCredentialsChain(process.env) },
-  );
-  return exitCode;
+/** `--help` or `-h` before any `--`, wherever it stands among the command's arguments. */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-async function emulator(args: readonly string[]): Promise<number> {
-  // Dev tooling is loaded only for its own commands, so `run` never loads the emulator.
-  const { runEmulatorCommand } = await import('../dev/emulator/command.ts');
-  return runEmulatorCommand(args, { examplesDir, stdout: process.stdout, stderr: process.stderr });
-}
-
-async function demo(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      'fault-rate': { type: 'string', default: '0.05' },
-      'reset-rate': { type: 'string', default: '0.03' },
-      seed: { type: 'string', default: '7' },
-    },
-  });
-  const config = loadConfig();
-  const { runDemo } = await import('../dev/demo/run-demo.ts');
-  return runDemo(
-    {
-      examplesDir,
-      faults: {
-        errorRate: rateFlag('fault-rate', values['fault-rate']) ?? 0,
-        resetRate: rateFlag('reset-rate', values['reset-rate']) ?? 0,
-        latencyMs: 5,
-        jitterMs: 20,
-      },
-      seed: positiveIntFlag('seed', values.seed) ?? 7,
-      emulatorMaxQps: 50,
-      logLevel: config.logLevel,
-    },
-    { stdout: process.stdout, stderr: process.stderr },
-  );
-}
-
-async function enqueue(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { 'queue-url': { type: 'string' } },
-  });
-  const queueUrl = urlFlag('queue-url', values['queue-url']);
-  if (queueUrl === undefined || positionals.length === 0) {
-    process.stderr.write(`tag-cleanup: enqueue needs manifest files and --queue-url\n${USAGE}\n`);
-    return 2;
-  }
-  const config = loadConfig();
-  const { SQSClient } = await import('@aws-sdk/client-sqs');
-  // Retries happen in one layer (lib/aws/sqs-send.ts), so the SDK's own are off.
-  const sqs = new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden });
+/**
+ * Runs the CLI in this process: signals, streams and the exit code. `examplesDir` comes from the caller
+ * because the bundle (dist/cli) and the sources (handlers/) sit at different depths.
+ */
+export async function runCliProcess(argv: readonly string[], paths: { readonly examplesDir: string }): Promise<void> {
+  // The SDK prints a Node-version notice on every client; the supported versions are in the README.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const interrupt = onInterrupt();
   try {
-    return await runEnqueue({
-      files: positionals,
-      queueUrl,
-      sqs,
-      maxMessageBytes: config.maxMessageBytes,
-      parseOptions: { maxResources: config.maxResources },
-      out: (line) => process.stdout.write(`${line}\n`),
-      err: (line) => process.stderr.write(`${line}\n`),
+    process.exitCode = await main(argv, {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      signal: interrupt.signal,
+      examplesDir: paths.examplesDir,
     });
+  } catch (error) {
+    process.stderr.write(`tag-cleanup: unexpected error: ${messageOf(error)}\n`);
+    process.exitCode = 1;
   } finally {
-    sqs.destroy();
+    interrupt.dispose();
   }
-}
-
-async function local(args: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      'no-examples': { type: 'boolean', default: false },
-      once: { type: 'boolean', default: false },
-      'function-timeout-ms': { type: 'string', default: '30000' },
-    },
-  });
-  const config = loadConfig();
-  // Dev tooling (fauxqs) is loaded only for this command, so `run` works without dev dependencies.
-  const { runLocal } = await import('../dev/local/local-command.ts');
-  return runLocal(
-    {
-      examplesDir,
-      enqueueExamples: !values['no-examples'],
-      once: values.once,
-      functionTimeoutMs: positiveIntFlag('function-timeout-ms', values['function-timeout-ms']) ?? 30_000,
-      logLevel: config.logLevel,
-    },
-    { stdout: process.stdout, stderr: process.stderr },
-  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`tag-cleanup: unexpected error: ${messageOf(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  await runCliProcess(process.argv.slice(2), { examplesDir: fileURLToPath(new URL('../examples', import.meta.url)) });
 }

@@ -271,3 +271,30 @@ export function loadEventsConfig(env: Readonly<Record<string, string | undefined
     ...(selfPrincipalId !== undefined && { selfPrincipalId }),
   };
 }
+
+/** What the scheduled sweep function (handlers/sweep.ts) reads on top of {@link Config}. */
+export interface SweepConfig extends Config {
+  /** The work queue the sweep's manifests go to. */
+  readonly queueUrl: string;
+  /** The policy file: `TAG_CLEANUP_POLICY_FILE` under the package root (`LAMBDA_TASK_ROOT`). */
+  readonly policyFile: string;
+}
+
+/** Reads the sweep function's environment: the work queue and the policy file shipped in the package. */
+export function loadSweepConfig(env: Readonly<Record<string, string | undefined>> = process.env): SweepConfig {
+  const config = loadConfig(env);
+  const parsed = eventsEnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
+  const e = parsed.data;
+  const missing = [
+    config.queueUrl === undefined && 'TAG_CLEANUP_QUEUE_URL (the work queue its manifests go to)',
+    !e.TAG_CLEANUP_POLICY_FILE?.trim() && 'TAG_CLEANUP_POLICY_FILE (the policy, relative to the package root)',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new ConfigError(`the sweep function needs ${missing.join(' and ')}`);
+  const root = e.LAMBDA_TASK_ROOT?.trim() || process.cwd();
+  return {
+    ...config,
+    queueUrl: config.queueUrl as string,
+    policyFile: packageFilePath('TAG_CLEANUP_POLICY_FILE', e.TAG_CLEANUP_POLICY_FILE as string, root),
+  };
+}

@@ -1,5 +1,6 @@
 import { httpUrl } from '../config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { MIN_QPS } from '../engine/rate-controller.ts';
 
 /** Parses a CLI flag as a positive number; the error names the flag and what it got. */
 export function positiveNumberFlag(name: string, raw: string | undefined): number | undefined {
@@ -30,4 +31,13 @@ export function urlFlag(name: string, raw: string | undefined): string | undefin
   const url = httpUrl(raw);
   if (url === undefined) throw new ConfigError(`--${name} must be an http(s) URL (got '${raw}')`);
   return url;
+}
+
+/** Parses `--max-qps`: a ceiling below the rate controller's floor would only stall the run, so it is refused. */
+export function maxQpsFlag(raw: string | undefined): number | undefined {
+  const n = positiveNumberFlag('max-qps', raw);
+  if (n !== undefined && n < MIN_QPS) {
+    throw new ConfigError(`--max-qps must be at least ${MIN_QPS} calls per second (got '${raw}')`);
+  }
+  return n;
 }

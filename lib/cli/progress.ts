@@ -1,12 +1,16 @@
 import type { ResourceResult } from '../core/outcome.ts';
 
-/** A one-line progress meter on stderr for long runs in a terminal; a no-op elsewhere. */
+/**
+ * A one-line progress meter on stderr for long runs in a terminal; a no-op elsewhere. Lines printed to
+ * the same terminal first call {@link ProgressMeter.clearLine}, so an outcome line never lands inside it.
+ */
 export class ProgressMeter {
   readonly #out: NodeJS.WriteStream;
   readonly #total: number;
   readonly #rate: () => number;
   #done = 0;
   #failed = 0;
+  #drawn = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(out: NodeJS.WriteStream, total: number, rateQps: () => number, intervalMs = 1000) {
@@ -24,11 +28,18 @@ export class ProgressMeter {
     if (result.status === 'failed' || result.status === 'partial' || result.status === 'unfinished') this.#failed++;
   }
 
+  /** Erases the meter's line (it comes back at the next tick). */
+  clearLine(): void {
+    if (!this.#drawn) return;
+    this.#out.write('\r\x1b[K');
+    this.#drawn = false;
+  }
+
   stop(): void {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#out.write('\r\x1b[K');
+    this.clearLine();
   }
 
   #draw(): void {
@@ -37,5 +48,6 @@ export class ProgressMeter {
       `\r\x1b[K${this.#done}/${this.#total} resources (${pct}%), ${this.#failed} not removed, ` +
         `rate ${this.#rate().toFixed(1)} calls/s`,
     );
+    this.#drawn = true;
   }
 }

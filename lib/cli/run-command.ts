@@ -1,14 +1,15 @@
 import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
 import { CredentialsError, messageOf } from '../core/errors.ts';
+import type { Manifest } from '../core/manifest/types.ts';
 import { planManifest } from '../core/plan.ts';
 import { AdaptiveRateController } from '../engine/rate-controller.ts';
 import { exitCodeFor, type RunReport, runManifests } from '../engine/run-manifests.ts';
-import { createLogger, type Logger } from '../logger.ts';
-import { prettyDestination } from './pretty.ts';
+import type { Logger } from '../logger.ts';
 import { ProgressMeter } from './progress.ts';
-import { readManifests } from './read-manifests.ts';
-import { writeReport } from './report-file.ts';
+import { type LoadedManifest, readManifests } from './read-manifests.ts';
+import { reportPathProblem, writeReport } from './report-file.ts';
+import { terminalLogger } from './terminal-logger.ts';
 
 /** Options of `tag-cleanup run`, already validated. */
 export interface RunCommandOptions {
@@ -32,53 +33,30 @@ export interface RunCommandIo {
   readonly readStdin?: () => Promise<string>;
   /** Overrides the logger built from stdout (tests capture lines through it). */
   readonly logger?: Logger;
+  /** Aborted on Ctrl-C or SIGTERM: no new call starts, and every resource is still reported. */
+  readonly signal?: AbortSignal;
 }
 
-/** `tag-cleanup run`: exit 0 when all removed (or planned), 1 when any resource was not, 2 for bad input. */
+/**
+ * `tag-cleanup run`: exit 0 when all removed (or planned), 1 when any resource was not, 2 for bad input,
+ * 130/143 when interrupted by SIGINT/SIGTERM (after reporting every resource).
+ */
 export async function runCommand(
   options: RunCommandOptions,
   io: RunCommandIo,
 ): Promise<{ exitCode: number; report?: RunReport }> {
-  const { loaded, problems } = await readManifests(options.files, {
-    maxResources: options.maxResources,
-    ...(io.readStdin && { readStdin: io.readStdin }),
-  });
-  if (problems.length > 0) {
-    for (const p of problems) io.stderr.write(`tag-cleanup: ${p.source}: ${p.message}\n`);
-    io.stderr.write('tag-cleanup: nothing was run because a manifest is invalid\n');
-    return { exitCode: 2 };
-  }
-  const manifests = loaded.map((l) =>
-    options.dryRun && !l.manifest.dryRun ? { ...l.manifest, dryRun: true } : l.manifest,
-  );
+  const manifests = await validInput(options, io);
+  if (manifests === undefined) return { exitCode: 2 };
 
-  if (manifests.some((m) => !m.dryRun)) {
-    try {
-      await io.credentials(); // fail fast, before any manifest starts, with the chain's own explanation
-    } catch (error) {
-      const message = error instanceof CredentialsError ? error.message : messageOf(error);
-      io.stderr.write(`tag-cleanup: ${message}\n`);
-      return { exitCode: 2 };
-    }
-  }
-
-  const logger =
-    io.logger ??
-    createLogger({
-      level: options.logLevel,
-      // The default destination writes to fd 1 synchronously; any other stdout must get the lines itself.
-      ...(io.stdout.isTTY
-        ? { destination: prettyDestination(io.stdout) }
-        : io.stdout !== process.stdout && { destination: io.stdout }),
-    });
+  const rate = new AdaptiveRateController(options.maxQps !== undefined ? { maxQps: options.maxQps } : {});
+  const total = io.stderr.isTTY ? manifests.reduce((n, m) => n + countResources(m), 0) : 0;
+  const progress = new ProgressMeter(io.stderr, total, () => rate.rateQps);
+  const logger = io.logger ?? terminalLogger(io.stdout, options.logLevel, () => progress.clearLine());
   const client = new EcsClient({
     credentials: io.credentials,
     requestTimeoutMs: options.requestTimeoutMs,
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
   });
-  const rate = new AdaptiveRateController(options.maxQps !== undefined ? { maxQps: options.maxQps } : {});
-  const total = io.stderr.isTTY ? manifests.reduce((n, m) => n + countResources(m), 0) : 0;
-  const progress = new ProgressMeter(io.stderr, total, () => rate.rateQps);
   try {
     const report = await runManifests(manifests, {
       client,
@@ -90,6 +68,7 @@ export async function runCommand(
         requestTimeoutMs: options.requestTimeoutMs,
       },
       onResult: (r) => progress.record(r),
+      ...(io.signal && { signal: io.signal }),
     });
     progress.stop();
     if (report.fatal) {
@@ -106,7 +85,49 @@ export async function runCommand(
   }
 }
 
-function countResources(manifest: Parameters<typeof planManifest>[0]): number {
+/**
+ * Everything checked before the first call: the manifests (all of them, nothing runs if one is bad), the
+ * report path, unique manifest ids, and credentials. Problems go to stderr; undefined means exit 2.
+ */
+async function validInput(options: RunCommandOptions, io: RunCommandIo): Promise<Manifest[] | undefined> {
+  const fail = (...lines: string[]) => {
+    for (const line of lines) io.stderr.write(`tag-cleanup: ${line}\n`);
+    return undefined;
+  };
+  const problem = options.report === undefined ? undefined : await reportPathProblem(options.report);
+  if (problem !== undefined) return fail(problem);
+  const { loaded, problems } = await readManifests(options.files, {
+    maxResources: options.maxResources,
+    ...(io.readStdin && { readStdin: io.readStdin }),
+  });
+  if (problems.length > 0) {
+    return fail(...problems.map((p) => `${p.source}: ${p.message}`), 'nothing was run because a manifest is invalid');
+  }
+  const clash = duplicateIds(loaded);
+  if (clash.length > 0) return fail(...clash, 'nothing was run: manifest ids must be unique within a run');
+  const manifests = loaded.map((l) =>
+    options.dryRun && !l.manifest.dryRun ? { ...l.manifest, dryRun: true } : l.manifest,
+  );
+  if (manifests.some((m) => !m.dryRun)) {
+    try {
+      await io.credentials(); // fail fast, before any manifest starts, with the chain's own explanation
+    } catch (error) {
+      return fail(error instanceof CredentialsError ? error.message : messageOf(error));
+    }
+  }
+  return manifests;
+}
+
+/** One line per manifest id used by more than one file: their outcome lines could not be told apart. */
+function duplicateIds(loaded: readonly LoadedManifest[]): string[] {
+  const sources = new Map<string, string[]>();
+  for (const l of loaded) sources.set(l.manifest.manifestId, [...(sources.get(l.manifest.manifestId) ?? []), l.source]);
+  return [...sources]
+    .filter(([, files]) => files.length > 1)
+    .map(([id, files]) => `manifestId ${JSON.stringify(id)} appears in ${files.join(' and ')}`);
+}
+
+function countResources(manifest: Manifest): number {
   const plan = planManifest(manifest);
   return plan.resources.length + plan.rejected.length;
 }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
-import { CredentialsError, messageOf, PolicyError } from '../core/errors.ts';
+import { CredentialsError, InterruptedError, messageOf, PolicyError } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { WireManifest } from '../core/manifest/wire.ts';
 import type { ParsedPolicy } from '../core/policy/policy.ts';
@@ -9,11 +9,13 @@ import type { QueueSender } from '../core/ports.ts';
 import { AdaptiveRateController } from '../engine/rate-controller.ts';
 import { exitCodeFor, runManifests } from '../engine/run-manifests.ts';
 import { listAndPlanSweep, type SweepResult, sweepSummary } from '../engine/sweep/list-and-plan.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import type { Logger } from '../logger.ts';
 import { loadPolicyFile } from '../policy-file.ts';
-import { prettyDestination } from './pretty.ts';
+import { INTERRUPT_EXIT_CODES } from './interrupt.ts';
+import { reportPathProblem, writeReport } from './report-file.ts';
 import { enqueueSweepManifests, writeManifestFiles } from './sweep/deliver-sweep.ts';
 import { dryRunTable } from './sweep/dry-run-table.ts';
+import { terminalLogger } from './terminal-logger.ts';
 
 /** What a sweep does with its manifests. */
 export type SweepMode =
@@ -35,6 +37,7 @@ export interface SweepCommandOptions {
   readonly maxAttempts: number;
   readonly requestTimeoutMs: number;
   readonly maxResources: number;
+  readonly report?: string;
   readonly logLevel: string;
 }
 
@@ -46,6 +49,8 @@ export interface SweepCommandIo {
   readonly queue?: QueueSender;
   readonly logger?: Logger;
   readonly now?: () => number;
+  /** Aborted on Ctrl-C or SIGTERM: listing stops, no new removal starts, everything found is reported. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -77,6 +82,7 @@ export async function sweepCommand(options: SweepCommandOptions, io: SweepComman
       maxAttempts: options.maxAttempts,
       requestTimeoutMs: options.requestTimeoutMs,
       ...(options.maxQps !== undefined && { maxQps: options.maxQps }),
+      ...(io.signal && { signal: io.signal }),
     });
     const delivered = result.refused === null ? await deliver(result, options, { ...io, client, logger }) : 0;
     if (options.mode.kind === 'dry-run' && io.stdout.isTTY) io.stdout.write(dryRunTable(result.plan.manifests));
@@ -93,6 +99,8 @@ export async function sweepCommand(options: SweepCommandOptions, io: SweepComman
           `maxResources (${parsed.policy.maxResources}); nothing was changed (--force lifts the brake)\n`,
       );
     }
+    const interrupted = io.signal?.reason;
+    if (interrupted instanceof InterruptedError) return INTERRUPT_EXIT_CODES[interrupted.signal];
     return delivered === 0 && summary.complete && summary.refused === null ? 0 : 1;
   } finally {
     client.close();
@@ -117,6 +125,8 @@ async function prepare(
       io.stderr.write(`tag-cleanup: ${issue.path ? `${issue.path}: ` : ''}${issue.reason}\n`);
     return fail(`${options.policyFile} is not a valid policy; nothing was listed`);
   }
+  const reportProblem = options.report === undefined ? undefined : await reportPathProblem(options.report);
+  if (reportProblem !== undefined) return fail(reportProblem);
   const outside = options.regions.filter((r) => !parsed.policy.regions.includes(r));
   if (outside.length > 0) return fail(`--region ${outside.join(', ')} is not among the policy's regions`);
   if (options.mode.kind === 'out') {
@@ -156,15 +166,8 @@ async function deliver(
       maxAttempts: options.maxAttempts,
       requestTimeoutMs: options.requestTimeoutMs,
     },
+    ...(io.signal && { signal: io.signal }),
   });
-  return exitCodeFor(report);
-}
-
-function terminalLogger(stdout: NodeJS.WriteStream, level: string): Logger {
-  return createLogger({
-    level,
-    ...(stdout.isTTY
-      ? { destination: prettyDestination(stdout) }
-      : stdout !== process.stdout && { destination: stdout }),
-  });
+  if (options.report !== undefined) await writeReport(options.report, report.outcomes, report.summaries);
+  return exitCodeFor(report) === 0 ? 0 : 1;
 }

@@ -69,6 +69,14 @@ export class StoppedError extends CleanupError {
   override name = 'StoppedError';
 }
 
+/** The user interrupted the run (Ctrl-C, or SIGTERM from a supervisor): no new call starts. */
+export class InterruptedError extends CleanupError {
+  override name = 'InterruptedError';
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}; calls in flight were allowed to finish, nothing new was started`);
+  }
+}
+
 /** An SQS send that ended without a message id; `code` is SQS's error code or one of ours. */
 export class SqsSendError extends CleanupError {
   override name = 'SqsSendError';

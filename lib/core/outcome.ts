@@ -124,6 +124,9 @@ export interface ManifestSummary {
   readonly resources: number;
   readonly byOutcome: Readonly<Record<Outcome, number>>;
   readonly tagsRemoved: number;
+  /** Dry run only: the tags and calls a real run would send. */
+  readonly tagsPlanned?: number;
+  readonly callsPlanned?: number;
   readonly calls: number;
   readonly retries: number;
   readonly throttled: number;

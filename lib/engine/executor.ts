@@ -77,7 +77,10 @@ export class Executor {
   readonly stats: ExecutorStats = { attempts: 0, retries: 0, throttled: 0 };
   readonly #options: ExecutorOptions;
   readonly #limit: LimitFunction;
+  /** Halts: no attempt starts after it, and every call waiting for a slot or a retry wakes up. */
   readonly #stop = new AbortController();
+  /** Goes with every request: aborting it cuts the requests in flight. */
+  readonly #abortInFlight = new AbortController();
   readonly #sleep: Sleep;
   readonly #now: () => number;
   readonly #random: () => number;
@@ -96,7 +99,7 @@ export class Executor {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     // Every sleeping call listens on the stop signal; thousands may wait at once, which is expected.
-    setMaxListeners(0, this.#stop.signal);
+    setMaxListeners(0, this.#stop.signal, this.#abortInFlight.signal);
     this.#probeDone = new Promise((resolve) => {
       this.#openProbeGate = resolve;
     });
@@ -113,6 +116,15 @@ export class Executor {
 
   /** Stops every later attempt, aborts the requests in flight and wakes everything waiting. */
   stop(error: unknown): void {
+    this.halt(error);
+    this.#abortInFlight.abort();
+  }
+
+  /**
+   * Stops every later attempt and wakes everything waiting, but lets the requests in flight finish (each
+   * within its own timeout), so an interrupted run still learns what its last calls did.
+   */
+  halt(error: unknown): void {
     if (this.stopped) return;
     this.#stopError = error;
     this.#stop.abort();
@@ -185,7 +197,7 @@ export class Executor {
     this.#options.logger?.debug({ ...context, attempt: call.attempts }, 'call.attempt');
     call.sentAt = this.#now();
     // The stop signal goes with the request, so a fatal error elsewhere aborts it in flight.
-    return attempt({ timeoutMs, signal: this.#stop.signal });
+    return attempt({ timeoutMs, signal: this.#abortInFlight.signal });
   }
 
   /**

@@ -24,6 +24,8 @@ export class ManifestReporter {
   };
   readonly lines: OutcomeLine[] = [];
   #tagsRemoved = 0;
+  #tagsPlanned = 0;
+  #callsPlanned = 0;
   #calls = 0;
   #retries = 0;
   #throttled = 0;
@@ -51,6 +53,10 @@ export class ManifestReporter {
     const line = outcomeLine(this.#manifestId, result, outcome, settlement);
     this.#byOutcome[outcome]++;
     this.#tagsRemoved += result.removed.length;
+    if (result.status === 'planned') {
+      this.#callsPlanned += result.plannedCalls.length;
+      this.#tagsPlanned += result.plannedCalls.reduce((n, call) => n + call.length, 0);
+    }
     this.#calls += result.calls;
     this.#retries += Math.max(0, result.attempts - result.calls);
     this.#throttled += result.throttles;
@@ -70,6 +76,7 @@ export class ManifestReporter {
       resources: this.#reported.size,
       byOutcome: { ...this.#byOutcome },
       tagsRemoved: this.#tagsRemoved,
+      ...(this.#dryRun && { tagsPlanned: this.#tagsPlanned, callsPlanned: this.#callsPlanned }),
       calls: this.#calls,
       retries: this.#retries,
       throttled: this.#throttled,

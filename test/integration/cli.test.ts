@@ -210,7 +210,8 @@ describe('runCommand', () => {
     // Assess
     const rows = (await readFile(report, 'utf8')).trimEnd().split('\r\n');
     expect(rows[0]).toBe(
-      'manifestId,regionId,resourceType,resourceId,outcome,removed,calls,attempts,requestIds,errorCode,errorMessage,durationMs',
+      'manifestId,regionId,resourceType,resourceId,outcome,removed,plannedCalls,remaining,resourceGone,calls,attempts,' +
+        'requestIds,errorCode,errorMessage,durationMs',
     );
     expect(rows).toHaveLength(4);
     expect(

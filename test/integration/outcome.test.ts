@@ -265,7 +265,8 @@ describe('toErrorInfo', () => {
 
 describe('toCsv', () => {
   const header =
-    'manifestId,regionId,resourceType,resourceId,outcome,removed,calls,attempts,requestIds,errorCode,errorMessage,durationMs';
+    'manifestId,regionId,resourceType,resourceId,outcome,removed,plannedCalls,remaining,resourceGone,calls,attempts,' +
+    'requestIds,errorCode,errorMessage,durationMs';
 
   it('writes a header and one CRLF-terminated row per outcome', () => {
     // Prepare
@@ -282,8 +283,9 @@ describe('toCsv', () => {
     // Assess
     expect(csv).toBe(
       `${header}\r\n` +
-        'm-1,cn-hangzhou,disk,d-1,removed,a;b=2,1,1,R1;R2,,,3\r\n' +
-        'm-1,cn-hangzhou,disk,d-2,failed,,1,1,,InvalidResourceId.NotFound,not found,3\r\n',
+        'm-1,cn-hangzhou,disk,d-1,removed,"[{""key"":""a""},{""key"":""b"",""value"":""2""}]",,,,1,1,' +
+        '"[""R1"",""R2""]",,,3\r\n' +
+        'm-1,cn-hangzhou,disk,d-2,failed,[],,,,1,1,[],InvalidResourceId.NotFound,not found,3\r\n',
     );
   });
 
@@ -310,12 +312,23 @@ describe('toCsv', () => {
     },
   );
 
-  it('neutralises a formula in a tag key too', () => {
+  it('keeps a formula in a tag key inside the JSON cell, where no spreadsheet runs it', () => {
     // Prepare
     const outcomes = [line({ removed: [{ key: '=cmd|calc', value: 'x' }] })];
     // Act
     const csv = toCsv(outcomes);
     // Assess
-    expect(csv.split('\r\n')[1]).toContain(",'=cmd|calc=x,");
+    expect(csv.split('\r\n')[1]).toContain(',"[{""key"":""=cmd|calc"",""value"":""x""}]",');
+  });
+
+  it('writes tag lists that read back exactly, whatever the keys and values hold', () => {
+    // Prepare
+    const removed = [{ key: 'a=b;c', value: 'x;y=z' }, { key: 'k,"q"' }, { key: 'only-key' }];
+    const outcomes = [line({ removed })];
+    // Act
+    const row = toCsv(outcomes).split('\r\n')[1] ?? '';
+    // Assess: the sixth cell is quoted JSON; undo the CSV quoting and parse it
+    const cell = /^(?:[^,]*,){5}"((?:[^"]|"")*)"/.exec(row)?.[1] ?? '';
+    expect(JSON.parse(cell.replaceAll('""', '"'))).toStrictEqual(removed);
   });
 });

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { defaultCredentialsChain } from '../../alibaba/credentials.ts';
+import { loadConfig } from '../../config.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
+import { runCommand } from '../run-command.ts';
+import type { CliCommand } from './command.ts';
+
+/** `tag-cleanup run`. */
+export const runCli: CliCommand = {
+  name: 'run',
+  summary: 'validate manifests and remove their tags (the main job)',
+  usage: `tag-cleanup run <manifest.json>... | -  [options]
+
+Validates every manifest first (nothing runs if one is invalid), plans the fewest RemoveTags calls of at
+most five tags, runs them under adaptive rate control, and logs one outcome per resource.
+
+  --dry-run            make no API call; show the calls each resource would need
+  --endpoint URL       one ECS endpoint for every region (TAG_CLEANUP_ECS_ENDPOINT)
+  --max-qps N          ceiling of the adaptive rate, calls/s, at least 0.5 (TAG_CLEANUP_MAX_QPS)
+  --concurrency N      calls in flight at most (TAG_CLEANUP_CONCURRENCY, default 64)
+  --max-attempts N     attempts per call, retries included (TAG_CLEANUP_MAX_ATTEMPTS, default 6)
+  --report FILE        also write every outcome to FILE (.csv or .json), checked before any call
+
+Ctrl-C (or SIGTERM) starts no new call, lets calls in flight finish, reports every resource (the rest as
+deferred) and exits 130 (143); a second one quits at once.
+Exit codes: 0 every resource removed (or planned), 1 some resource was not, 2 invalid input, options or
+credentials.`,
+  async main(args, context) {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        endpoint: { type: 'string' },
+        'max-qps': { type: 'string' },
+        concurrency: { type: 'string' },
+        'max-attempts': { type: 'string' },
+        report: { type: 'string' },
+      },
+    });
+    if (positionals.length === 0) throw new ConfigError('run needs at least one manifest file (or - for stdin)');
+    const config = loadConfig(context.env);
+    const endpoint = urlFlag('endpoint', values.endpoint) ?? config.ecsEndpoint;
+    const maxQps = maxQpsFlag(values['max-qps']) ?? config.maxQps;
+    const { exitCode } = await runCommand(
+      {
+        files: positionals,
+        dryRun: values['dry-run'],
+        ...(endpoint !== undefined && { endpoint }),
+        ...(maxQps !== undefined && { maxQps }),
+        concurrency: positiveIntFlag('concurrency', values.concurrency) ?? config.concurrency,
+        maxAttempts: positiveIntFlag('max-attempts', values['max-attempts']) ?? config.maxAttempts,
+        requestTimeoutMs: config.requestTimeoutMs,
+        maxResources: config.maxResources,
+        ...(values.report !== undefined && { report: values.report }),
+        logLevel: config.logLevel,
+      },
+      {
+        stdout: context.stdout,
+        stderr: context.stderr,
+        credentials: defaultCredentialsChain(context.env),
+        signal: context.signal,
+      },
+    );
+    return exitCode;
+  },
+};
