@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
+import { enqueueSweepManifests } from '../aws/enqueue-sweep-manifests.ts';
 import { CredentialsError, InterruptedError, messageOf, PolicyError } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { WireManifest } from '../core/manifest/wire.ts';
@@ -13,7 +14,7 @@ import type { Logger } from '../logger.ts';
 import { loadPolicyFile } from '../policy-file.ts';
 import { INTERRUPT_EXIT_CODES } from './interrupt.ts';
 import { reportPathProblem, writeReport } from './report-file.ts';
-import { enqueueSweepManifests, writeManifestFiles } from './sweep/deliver-sweep.ts';
+import { writeManifestFiles } from './sweep/deliver-sweep.ts';
 import { dryRunTable } from './sweep/dry-run-table.ts';
 import { terminalLogger } from './terminal-logger.ts';
 
