@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
-import { CredentialsError, messageOf, PolicyError } from '../core/errors.ts';
+import { CredentialsError, InterruptedError, messageOf, PolicyError } from '../core/errors.ts';
 import { cloudEventIssues } from '../core/events/cloud-event.ts';
 import { resolveBatch } from '../core/events/resolve-batch.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
@@ -12,10 +12,11 @@ import { exitCodeFor, runManifests } from '../engine/run-manifests.ts';
 import { listAndPlanTargets, type TargetsPlan } from '../lambda/events-plan-batch.ts';
 import { regionRates } from '../lambda/events-read-tags.ts';
 import { countIgnored, logIgnored } from '../lambda/events-triage.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import type { Logger } from '../logger.ts';
 import { loadPolicyFile } from '../policy-file.ts';
-import { prettyDestination } from './pretty.ts';
+import { INTERRUPT_EXIT_CODES } from './interrupt.ts';
 import { readStdin } from './read-stdin.ts';
+import { terminalLogger } from './terminal-logger.ts';
 
 /** Options of `tag-cleanup event`, already validated. */
 export interface EventCommandOptions {
@@ -47,6 +48,8 @@ export interface EventCommandIo {
   readonly client?: InventoryClient & RemoveTagsClient;
   readonly now?: Clock;
   readonly sleep?: Sleep;
+  /** Aborted on Ctrl-C or SIGTERM: listing stops, no new removal starts, everything found is reported. */
+  readonly signal?: AbortSignal;
 }
 
 /** One event read from a file, with where it came from. */
@@ -80,6 +83,7 @@ export async function eventCommand(options: EventCommandOptions, io: EventComman
     const timing = { ...(io.now && { now: io.now }), ...(io.sleep && { sleep: io.sleep }) };
     const planned = await listAndPlanTargets(batch.targets, {
       ...timing,
+      ...(io.signal && { signal: io.signal }),
       client,
       logger,
       rateFor: regionRates({ ...timing, ...(options.maxQps !== undefined && { maxQps: options.maxQps }) }),
@@ -90,7 +94,12 @@ export async function eventCommand(options: EventCommandOptions, io: EventComman
       maxAttempts: options.maxAttempts,
       requestTimeoutMs: options.requestTimeoutMs,
     });
-    const exitCode = await runPlanned(planned, options, { client, logger, ...timing });
+    const exitCode = await runPlanned(planned, options, {
+      client,
+      logger,
+      ...timing,
+      ...(io.signal && { signal: io.signal }),
+    });
     logger.info(
       {
         event: 'events.summary',
@@ -106,6 +115,8 @@ export async function eventCommand(options: EventCommandOptions, io: EventComman
       },
       'events.summary',
     );
+    const interrupted = io.signal?.reason;
+    if (interrupted instanceof InterruptedError) return INTERRUPT_EXIT_CODES[interrupted.signal];
     return planned.failed.length > 0 ? 1 : exitCode;
   } finally {
     // Only the client made here is closed; an injected one belongs to the caller.
@@ -117,7 +128,13 @@ export async function eventCommand(options: EventCommandOptions, io: EventComman
 async function runPlanned(
   planned: TargetsPlan,
   options: EventCommandOptions,
-  io: { readonly client: RemoveTagsClient; readonly logger: Logger; readonly now?: Clock; readonly sleep?: Sleep },
+  io: {
+    readonly client: RemoveTagsClient;
+    readonly logger: Logger;
+    readonly now?: Clock;
+    readonly sleep?: Sleep;
+    readonly signal?: AbortSignal;
+  },
 ): Promise<number> {
   const manifests = planned.plan.manifests.map((p) =>
     parseManifest({ ...p.manifest, dryRun: options.dryRun }, { maxResources: options.maxResources }),
@@ -127,6 +144,7 @@ async function runPlanned(
     client: io.client,
     logger: io.logger,
     ...(io.now && { now: io.now }),
+    ...(io.signal && { signal: io.signal }),
     executor: {
       ...timing,
       rate: new AdaptiveRateController({ ...timing, ...(options.maxQps !== undefined && { maxQps: options.maxQps }) }),
@@ -206,15 +224,5 @@ function ecsClient(options: EventCommandOptions, credentials: CredentialsSource)
     credentials,
     requestTimeoutMs: options.requestTimeoutMs,
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-  });
-}
-
-function terminalLogger(stdout: NodeJS.WriteStream, level: string): Logger {
-  return createLogger({
-    level,
-    // The default destination writes to fd 1 synchronously; any other stdout must get the lines itself.
-    ...(stdout.isTTY
-      ? { destination: prettyDestination(stdout) }
-      : stdout !== process.stdout && { destination: stdout }),
   });
 }

@@ -48,6 +48,8 @@ export interface ReadTargetTagsOptions {
   readonly now?: Clock;
   readonly sleep?: Sleep;
   readonly random?: () => number;
+  /** Stops every listing at once (an interrupted CLI run): calls in flight finish, none starts. */
+  readonly signal?: AbortSignal;
 }
 
 /** A region and type whose listing failed after its retries: none of its targets may be acted on. */
@@ -120,7 +122,7 @@ export async function readTargetTags(
 }
 
 function newExecutor(options: ReadTargetTagsOptions, regionId: string): Executor {
-  return new Executor({
+  const executor = new Executor({
     rate: options.rateFor(regionId),
     concurrency: options.concurrency,
     maxAttempts: options.maxAttempts,
@@ -131,4 +133,8 @@ function newExecutor(options: ReadTargetTagsOptions, regionId: string): Executor
     ...(options.sleep && { sleep: options.sleep }),
     ...(options.random && { random: options.random }),
   });
+  const { signal } = options;
+  if (signal?.aborted) executor.halt(signal.reason);
+  else signal?.addEventListener('abort', () => executor.halt(signal.reason), { once: true });
+  return executor;
 }

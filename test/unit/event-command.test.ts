@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticCredentials } from '../../lib/alibaba/credentials.ts';
 import { type EventCommandOptions, eventCommand } from '../../lib/cli/event-command.ts';
-import { CredentialsError } from '../../lib/core/errors.ts';
+import { CredentialsError, InterruptedError } from '../../lib/core/errors.ts';
 import { IGNORED } from '../../lib/core/events/types.ts';
 import type {
   InventoryClient,
@@ -68,7 +68,7 @@ function stateChange(id: string, instanceId: string) {
 }
 
 /** The command over in-memory ECS, reading `stdin` for `-`, with its log, stderr and exit code. */
-async function runEvent(stdin: unknown, more: Partial<EventCommandOptions> = {}, ecs = newEcs()) {
+async function runEvent(stdin: unknown, more: Partial<EventCommandOptions> = {}, ecs = newEcs(), signal?: AbortSignal) {
   const clock = fakeClock();
   const { logger, records } = capturingLogger('info');
   const stdout = captureStream();
@@ -95,6 +95,7 @@ async function runEvent(stdin: unknown, more: Partial<EventCommandOptions> = {},
       client: ecs,
       now: clock.now,
       sleep: clock.sleep,
+      ...(signal && { signal }),
     },
   );
   const lines = (event: string) => records().filter((r) => r.event === event);
@@ -129,6 +130,29 @@ describe('tag-cleanup event', () => {
     expect(lines('resource.outcome')).toMatchObject([{ resourceId: 'i-bp1web', outcome: 'removed' }]);
     expect(ecs.tagsOf('i-bp1web', 'cn-hangzhou', 'instance')).toStrictEqual({ owner: 'bob' });
     expect(lines('events.summary')[0]).toMatchObject({ records: 2, resources: 2, manifests: 1 });
+  });
+
+  it('reads events from files as well as stdin', async () => {
+    // Prepare
+    const file = join(dir, 'events.json');
+    await writeFile(file, JSON.stringify([stateChange('e1', 'i-bp1web')]));
+    // Act
+    const { exitCode, lines } = await runEvent('', { files: [file], dryRun: true });
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(lines('resource.outcome')).toMatchObject([{ resourceId: 'i-bp1web', outcome: 'planned' }]);
+  });
+
+  it('exits 130 without calling anything once interrupted by Ctrl-C', async () => {
+    // Prepare
+    const controller = new AbortController();
+    controller.abort(new InterruptedError('SIGINT'));
+    // Act
+    const { exitCode, ecs } = await runEvent(stateChange('e1', 'i-bp1web'), {}, newEcs(), controller.signal);
+    // Assess
+    expect(exitCode).toBe(130);
+    expect(ecs.listCalls).toHaveLength(0);
+    expect(ecs.calls).toHaveLength(0);
   });
 
   it('reports ignored events as event.ignored lines and exits 0', async () => {

@@ -2,19 +2,14 @@ import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { DLQ_ATTRIBUTES } from '../../lib/aws/send-to-dlq.ts';
 import { IGNORED } from '../../lib/core/events/types.ts';
+import type { ResourceType } from '../../lib/core/manifest/types.ts';
 import type { WireManifest } from '../../lib/core/manifest/wire.ts';
 import { parsePolicy } from '../../lib/core/policy/parse-policy.ts';
-import type {
-  InventoryClient,
-  ListTagResourcesPage,
-  ListTagResourcesRequest,
-  TagResourceRow,
-} from '../../lib/core/ports.ts';
 import { type EventsDeps, makeEventsHandler, processEventsBatch } from '../../lib/lambda/events-handler.ts';
 import { regionRates } from '../../lib/lambda/events-read-tags.ts';
-import { capturingLogger, inventory, resource } from '../support/ecs.ts';
+import { capturingLogger } from '../support/ecs.ts';
 import { fakeClock } from '../support/fakes/clock.ts';
-import { apiError, FakeEcsClient } from '../support/fakes/ecs-client.ts';
+import { FakeInventoryClient, type FakeInventoryResource } from '../support/fakes/inventory-client.ts';
 import { FakeQueue } from '../support/fakes/queue.ts';
 import { lambdaContext, sqsRecord } from '../support/lambda.ts';
 
@@ -38,64 +33,19 @@ const POLICY = parsePolicy(
   'no-tmp.yaml',
 );
 
-/** A scripted listing failure: every ListTagResources call in the region fails, `times` times. */
-interface ListFailure {
-  readonly regionId?: string;
-  readonly resourceType?: string;
-  readonly error: Error;
-  times?: number;
-}
-
-/**
- * An in-memory InventoryClient over the FakeEcsClient's state: ListTagResources by ResourceId.N, one row
- * per tag, with scripted failures. (A stand-in until the shared inventory fake exists.)
- */
-class StubInventory implements InventoryClient {
-  readonly calls: ListTagResourcesRequest[] = [];
-  readonly #failures: ListFailure[] = [];
-  constructor(readonly ecs: FakeEcsClient) {}
-
-  failWith(failure: ListFailure): this {
-    this.#failures.push({ ...failure });
-    return this;
-  }
-
-  async describeTags(): Promise<never> {
-    throw new Error('the event adapter never calls DescribeTags');
-  }
-
-  async listTagResources(request: ListTagResourcesRequest): Promise<ListTagResourcesPage> {
-    this.calls.push(request);
-    const failure = this.#failures.find(
-      (f) =>
-        (f.times ?? 1) > 0 &&
-        (f.regionId === undefined || f.regionId === request.regionId) &&
-        (f.resourceType === undefined || f.resourceType === request.resourceType),
-    );
-    if (failure) {
-      if (failure.times !== undefined) failure.times -= 1;
-      throw failure.error;
-    }
-    const rows: TagResourceRow[] = (request.resourceIds ?? []).flatMap((resourceId) =>
-      Object.entries(this.ecs.tagsOf(resourceId, request.regionId, request.resourceType) ?? {}).map(([key, value]) => ({
-        resourceType: request.resourceType,
-        resourceId,
-        key,
-        value,
-      })),
-    );
-    return { requestId: `list-${this.calls.length}`, rows };
-  }
-}
-
-const hz = (resourceType: string, resourceId: string, tags: Record<string, string>) =>
-  resource(resourceId, tags, { resourceType: resourceType as 'disk' });
+/** A resource of the fake inventory in cn-hangzhou. */
+const hz = (resourceType: ResourceType, resourceId: string, tags: Record<string, string>): FakeInventoryResource => ({
+  regionId: 'cn-hangzhou',
+  resourceType,
+  resourceId,
+  tags,
+});
 
 /** An adapter in memory: the fake inventory, the queues, one fake clock and the captured log. */
-function setUpAdapter(options: { selfPrincipalId?: string } = {}) {
+function setUpAdapter(options: { selfPrincipalId?: string; rowsPerPage?: number } = {}) {
   const clock = fakeClock();
-  const ecs = new FakeEcsClient(
-    inventory(
+  const fakeInventory = new FakeInventoryClient(
+    [
       hz('instance', 'i-bp1web', { tmp: 'now', owner: 'bob' }),
       hz('disk', 'd-bp1scratch', { tmp: 'now', keep: 'y' }),
       hz('securitygroup', 'sg-bp1open', { tmp: 'now' }),
@@ -103,10 +53,10 @@ function setUpAdapter(options: { selfPrincipalId?: string } = {}) {
       hz('instance', 'i-bp1clean', { owner: 'bob' }),
       hz('instance', 'i-bp1safe', { tmp: 'now', 'tag-cleanup:protect': 'true' }),
       hz('instance', 'i-bp1skip', { tmp: 'now' }),
-      resource('i-wz9api', { tmp: 'now' }, { regionId: 'cn-shenzhen', resourceType: 'instance' }),
-    ),
+      { regionId: 'cn-shenzhen', resourceType: 'instance', resourceId: 'i-wz9api', tags: { tmp: 'now' } },
+    ],
+    options.rowsPerPage === undefined ? {} : { rowsPerPage: options.rowsPerPage },
   );
-  const stub = new StubInventory(ecs);
   const queue = new FakeQueue();
   const { logger, records } = capturingLogger('info');
   const deps: EventsDeps = {
@@ -123,7 +73,7 @@ function setUpAdapter(options: { selfPrincipalId?: string } = {}) {
       ...(options.selfPrincipalId !== undefined && { selfPrincipalId: options.selfPrincipalId }),
     },
     policy: POLICY,
-    client: stub,
+    client: fakeInventory,
     queue,
     logger,
     now: clock.now,
@@ -143,7 +93,7 @@ function setUpAdapter(options: { selfPrincipalId?: string } = {}) {
   return {
     clock,
     queue,
-    inventory: stub,
+    inventory: fakeInventory,
     runBodies,
     run: (events: unknown[]) => runBodies(events.map((e) => JSON.stringify(e))),
     handler: (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => handler(event, context),
@@ -246,6 +196,17 @@ describe('the event adapter', () => {
     expect(world.sent()[0]?.resources).toStrictEqual([
       { resourceType: 'instance', resourceId: 'i-bp1web', tags: [{ key: 'tmp', value: 'now' }] },
     ]);
+  });
+
+  it("reads every page of a resource's tags before deciding", async () => {
+    // Prepare: one row a page, so i-bp1web's owner and tmp rows arrive on two pages
+    const world = setUpAdapter({ rowsPerPage: 1 });
+    // Act
+    const { result } = await world.run([stateChange('e1', 'i-bp1web')]);
+    // Assess
+    expect(result.batchItemFailures).toStrictEqual([]);
+    expect(world.inventory.calls).toHaveLength(2);
+    expect(world.sent()[0]?.resources[0]?.tags).toStrictEqual([{ key: 'tmp', value: 'now' }]);
   });
 
   it('acknowledges an event of an unsupported type with an event.ignored line and lists nothing', async () => {
@@ -403,7 +364,7 @@ describe('the event adapter', () => {
   it('answers SQS through the Lambda handler with a partial batch response', async () => {
     // Prepare
     const world = setUpAdapter();
-    world.inventory.failWith({ regionId: 'cn-hangzhou', error: apiError('InvalidParameter') });
+    world.inventory.fail({ api: 'ListTagResources', regionId: 'cn-hangzhou', error: 'InvalidParameter' });
     const records = [stateChange('e1', 'i-bp1web'), stateChange('e2', 'i-wz9api', 'cn-shenzhen')].map((e) =>
       sqsRecord(JSON.stringify(e)),
     );
@@ -419,7 +380,7 @@ describe('the event adapter when a call fails', () => {
   it('retries a throttled listing and then sends the manifest', async () => {
     // Prepare
     const world = setUpAdapter();
-    world.inventory.failWith({ regionId: 'cn-hangzhou', error: apiError('Throttling.User'), times: 2 });
+    world.inventory.fail({ api: 'ListTagResources', regionId: 'cn-hangzhou', error: 'Throttling.User', times: 2 });
     // Act
     const { result } = await world.run([stateChange('e1', 'i-bp1web')]);
     // Assess
@@ -433,7 +394,7 @@ describe('the event adapter when a call fails', () => {
   it('redelivers exactly the records that named a resource whose listing failed', async () => {
     // Prepare: disks in cn-hangzhou cannot be listed; instances can
     const world = setUpAdapter();
-    world.inventory.failWith({ resourceType: 'disk', error: apiError('ServiceUnavailable'), times: 99 });
+    world.inventory.fail({ api: 'ListTagResources', resourceType: 'disk', error: 'ServiceUnavailable' });
     const events = [
       addTags('e1', 'd-bp1scratch'),
       stateChange('e2', 'i-bp1web'),
@@ -448,13 +409,15 @@ describe('the event adapter when a call fails', () => {
     expect(world.lines('event.listing.failed')).toMatchObject([
       { regionId: 'cn-hangzhou', resourceType: 'disk', resources: 1, error: { code: 'ServiceUnavailable' } },
     ]);
-    expect(world.inventory.calls.filter((c) => c.resourceType === 'disk')).toHaveLength(3);
+    expect(
+      world.inventory.calls.filter((c) => 'resourceType' in c.request && c.request.resourceType === 'disk'),
+    ).toHaveLength(3);
   });
 
   it('redelivers a record naming two resources when only one of their listings failed', async () => {
     // Prepare: RunInstances names an instance (listable) and, by reference, a disk (not)
     const world = setUpAdapter();
-    world.inventory.failWith({ resourceType: 'disk', error: apiError('InvalidParameter') });
+    world.inventory.fail({ api: 'ListTagResources', resourceType: 'disk', error: 'InvalidParameter', times: 1 });
     const run = apiCall('e1', 'RunInstances', 'i-bp1web');
     const event = { ...run, data: { ...run.data, referencedResources: { 'ACS::ECS::Disk': ['d-bp1scratch'] } } };
     // Act
