@@ -41,3 +41,20 @@ export function maxQpsFlag(raw: string | undefined): number | undefined {
   }
   return n;
 }
+
+/**
+ * Joins `--flag -3` into `--flag=-3`, so a negative number reaches the flag's own check ("must be a
+ * positive number") instead of node's "argument is ambiguous" error.
+ */
+export function joinNegativeValues(args: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] ?? '';
+    const next = args[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i += 1;
+    } else joined.push(arg);
+  }
+  return joined;
+}

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { defaultCredentialsChain } from '../../alibaba/credentials.ts';
 import { loadConfig } from '../../config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
+import { joinNegativeValues, maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import type { CliCommand } from './command.ts';
 
@@ -28,7 +28,7 @@ Exit codes: 0 every resource removed (or planned), 1 some resource was not, 2 in
 credentials.`,
   async main(args, context) {
     const { values, positionals } = parseArgs({
-      args: [...args],
+      args: joinNegativeValues(args),
       allowPositionals: true,
       options: {
         'dry-run': { type: 'boolean', default: false },

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { defaultCredentialsChain } from '../../alibaba/credentials.ts';
 import { loadConfig } from '../../config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
+import { joinNegativeValues, maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
 import type { SweepMode } from '../sweep-command.ts';
 import type { CliCommand } from './command.ts';
 
@@ -29,7 +29,7 @@ Exit codes: 0 everything matched was removed (or planned, written, enqueued), 1 
 brake refused or the listing was incomplete, 2 invalid policy, options or credentials; 130/143 interrupted.`,
   async main(args, context) {
     const { values } = parseArgs({
-      args: [...args],
+      args: joinNegativeValues(args),
       options: {
         policy: { type: 'string' },
         region: { type: 'string', multiple: true, default: [] },
