@@ -1,8 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EcsClient } from '../lib/alibaba/client.ts';
-import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
 import { SqsQueueSender } from '../lib/aws/sqs-send.ts';
-import { ssmExtensionCredentials } from '../lib/aws/ssm-credentials.ts';
+import { lambdaCredentials } from '../lib/aws/ssm-credentials.ts';
 import { loadConfig, requireQueues } from '../lib/config.ts';
 import { AdaptiveRateController } from '../lib/engine/rate-controller.ts';
 import { type BatchDeps, makeBatchHandler, type SqsBatchHandler } from '../lib/lambda/batch.ts';
@@ -18,13 +17,7 @@ export const makeHandler: (deps: BatchDeps) => CleanupHandler = makeBatchHandler
 export function depsFromEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): BatchDeps {
   const config = requireQueues(loadConfig(env));
   const logger = createLogger({ level: config.logLevel, base: { service: 'tag-cleanup' } });
-  const credentials: CredentialsSource =
-    config.ssmAccessKeyIdParam && config.ssmAccessKeySecretParam
-      ? ssmExtensionCredentials({
-          accessKeyIdParam: config.ssmAccessKeyIdParam,
-          accessKeySecretParam: config.ssmAccessKeySecretParam,
-        })
-      : environmentCredentials(env);
+  const credentials = lambdaCredentials(config, env);
   return {
     config,
     logger,

@@ -1,4 +1,5 @@
-import type { AlibabaCredentials, CredentialsSource } from '../alibaba/credentials.ts';
+import { type AlibabaCredentials, type CredentialsSource, environmentCredentials } from '../alibaba/credentials.ts';
+import type { Config } from '../config.ts';
 import { CredentialsError, messageOf } from '../core/errors.ts';
 
 /** Which SSM parameters hold the Alibaba key, and how the extension is reached. */
@@ -41,6 +42,22 @@ export function ssmExtensionCredentials(options: SsmCredentialsOptions): Credent
     });
     return inFlight;
   };
+}
+
+/**
+ * The Alibaba credentials of a Lambda function: the SSM SecureStrings through the extension when both
+ * parameter names are configured, else the `ALIBABA_CLOUD_*` variables. Every function uses this one path.
+ */
+export function lambdaCredentials(
+  config: Pick<Config, 'ssmAccessKeyIdParam' | 'ssmAccessKeySecretParam'>,
+  env: Readonly<Record<string, string | undefined>>,
+): CredentialsSource {
+  return config.ssmAccessKeyIdParam && config.ssmAccessKeySecretParam
+    ? ssmExtensionCredentials({
+        accessKeyIdParam: config.ssmAccessKeyIdParam,
+        accessKeySecretParam: config.ssmAccessKeySecretParam,
+      })
+    : environmentCredentials(env);
 }
 
 async function getParameter(options: SsmCredentialsOptions, name: string): Promise<string> {
