@@ -1,8 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { EcsClient } from '../lib/alibaba/client.ts';
-import { type CredentialsSource, environmentCredentials } from '../lib/alibaba/credentials.ts';
 import { SqsQueueSender } from '../lib/aws/sqs-send.ts';
-import { ssmExtensionCredentials } from '../lib/aws/ssm-credentials.ts';
+import { lambdaCredentials } from '../lib/aws/ssm-credentials.ts';
 import { loadEventsConfig } from '../lib/config.ts';
 import type { SqsBatchHandler } from '../lib/lambda/batch.ts';
 import { type EventsDeps, makeEventsHandler } from '../lib/lambda/events-handler.ts';
@@ -18,13 +17,6 @@ export async function depsFromEnvironment(
 ): Promise<EventsDeps> {
   const config = loadEventsConfig(env);
   const logger = createLogger({ level: config.logLevel, base: { service: 'tag-cleanup', function: 'events' } });
-  const credentials: CredentialsSource =
-    config.ssmAccessKeyIdParam && config.ssmAccessKeySecretParam
-      ? ssmExtensionCredentials({
-          accessKeyIdParam: config.ssmAccessKeyIdParam,
-          accessKeySecretParam: config.ssmAccessKeySecretParam,
-        })
-      : environmentCredentials(env);
   return {
     config,
     policy: await loadPolicyFile(config.policyFile),
@@ -32,7 +24,7 @@ export async function depsFromEnvironment(
     // Region and endpoint come from the standard AWS settings; retries live in lib/aws/sqs-send.ts only.
     queue: new SqsQueueSender(new SQSClient({ maxAttempts: 1, useQueueUrlAsEndpoint: !config.sqsEndpointOverridden })),
     client: new EcsClient({
-      credentials,
+      credentials: lambdaCredentials(config, env),
       requestTimeoutMs: config.requestTimeoutMs,
       ...(config.ecsEndpoint !== undefined && { endpoint: config.ecsEndpoint }),
     }),

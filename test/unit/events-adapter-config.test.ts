@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { depsFromEnvironment } from '../../handlers/events.ts';
 import { loadEventsConfig } from '../../lib/config.ts';
 
 const ENV = {
@@ -37,5 +39,24 @@ describe('loadEventsConfig', () => {
     const load = () => loadEventsConfig({ ...ENV, TAG_CLEANUP_POLICY_FILE: path });
     // Assess
     expect(load).toThrow(message);
+  });
+});
+
+describe('the event adapter entry point', () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+
+  it('builds its dependencies from the environment and the packaged policy', async () => {
+    // Act
+    const deps = await depsFromEnvironment({ ...ENV, LAMBDA_TASK_ROOT: root, TAG_CLEANUP_LOG_LEVEL: 'silent' });
+    // Assess
+    expect(deps.policy.policy.name).toBe('no-temporary-tags');
+    expect(deps.config.eventsDlqUrl).toBe(ENV.TAG_CLEANUP_EVENTS_DLQ_URL);
+  });
+
+  it('refuses to start when the packaged policy is missing, naming the file', async () => {
+    // Act
+    const deps = depsFromEnvironment({ ...ENV, LAMBDA_TASK_ROOT: root, TAG_CLEANUP_POLICY_FILE: 'policies/none.yaml' });
+    // Assess
+    await expect(deps).rejects.toThrow(/policies\/none\.yaml does not exist/);
   });
 });
