@@ -61,6 +61,31 @@ async function queueVisibilityTimeoutSeconds(context) {
   return VISIBILITY_TIMEOUT_FACTOR * (await functionTimeoutSeconds(context));
 }
 
+/** The events queue's visibility timeout: six times the event adapter's timeout, like the work queue. */
+async function eventsVisibilityTimeoutSeconds({ resolveVariable }) {
+  const raw = await param(resolveVariable, 'eventsTimeoutSeconds');
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < MIN_FUNCTION_TIMEOUT_SECONDS || seconds > MAX_FUNCTION_TIMEOUT_SECONDS) {
+    throw packagingError(
+      `eventsTimeoutSeconds must be a whole number from ${MIN_FUNCTION_TIMEOUT_SECONDS} to ${MAX_FUNCTION_TIMEOUT_SECONDS} (got '${raw}')`,
+    );
+  }
+  return VISIBILITY_TIMEOUT_FACTOR * seconds;
+}
+
+// EventBridge Scheduler syntax as Lambda schedule events take it: rate(5 minutes), cron(0 3 * * ? *).
+const SCHEDULE_PATTERN = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
+
+/** The sweep's schedule: none unless `sweepSchedule` is set, so a deploy never starts sweeping by surprise. */
+async function sweepEvents({ resolveVariable }) {
+  const expression = await param(resolveVariable, 'sweepSchedule');
+  if (!expression) return [];
+  if (!SCHEDULE_PATTERN.test(expression)) {
+    throw packagingError(`sweepSchedule must be rate(N unit) or cron(...) (got '${expression}')`);
+  }
+  return [{ schedule: { rate: [expression], enabled: true } }];
+}
+
 /** The DLQ alarm's actions: the topic when one is given, none otherwise (no CloudFormation condition). */
 async function alarmActions({ resolveVariable }) {
   const topic = await param(resolveVariable, 'alarmTopicArn');
@@ -72,5 +97,7 @@ module.exports = {
   functionTimeoutSeconds,
   queueVisibilityTimeoutSeconds,
   alarmActions,
+  eventsVisibilityTimeoutSeconds,
+  sweepEvents,
   MIN_FUNCTION_TIMEOUT_SECONDS,
 };

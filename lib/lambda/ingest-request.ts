@@ -1,5 +1,6 @@
 /** Checks an authenticated ingest request and splits its body into the events to enqueue. */
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { escapeJsonText, sqsBody } from '../aws/sqs-body.ts';
 import { formatIssues, type ValidationIssue } from '../core/errors.ts';
 import { cloudEventIssues } from '../core/events/cloud-event.ts';
 import { capIssues } from '../core/manifest/issues.ts';
@@ -40,9 +41,10 @@ export function checkIngestRequest(event: LambdaFunctionURLEvent): IngestRequest
   if (issues.length > 0) {
     return { ok: false, statusCode: 400, message: formatIssues(capIssues(issues, MAX_ISSUES_REPORTED, '')) };
   }
-  // A single event goes on exactly as it came; a batch's members are re-serialised one by one (same content,
-  // whitespace aside), as there is no way to slice the original text without a second parser.
-  return { ok: true, events: Array.isArray(value) ? value.map((e) => JSON.stringify(e)) : [text] };
+  // A single event goes on as it came; a batch's members are re-serialised one by one (same content,
+  // whitespace aside), as there is no way to slice the original text without a second parser. Either way the
+  // body is escaped to plain ASCII, which any SQS accepts (lib/aws/sqs-body.ts); JSON.parse reads the same.
+  return { ok: true, events: Array.isArray(value) ? value.map((e) => sqsBody(e)) : [escapeJsonText(text)] };
 }
 
 function shapeIssues(value: unknown): ValidationIssue[] {

@@ -93,26 +93,30 @@ describe('serverless package', () => {
   });
 
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-  const fn = () => (ofType('AWS::Lambda::Function')[0]?.[1] ?? expect.unreachable()).Properties;
+  const fnNamed = (name: string) => (resources[`${name}LambdaFunction`] ?? expect.unreachable(name)).Properties;
+  const fn = () => fnNamed('Cleanup');
   const getAtt = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
-  it('deploys one arm64 function on nodejs24.x with the SSM extension and the queue and SSM settings in its environment', () => {
+  it('deploys four arm64 functions on nodejs24.x, each with the SSM extension of its region', () => {
     // Act
-    const props = fn();
+    const functions = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties);
     // Assess
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(1);
-    expect(props).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'handlers/cleanup.handler',
-    });
-    // The SSM reader talks to the Parameters and Secrets extension, which must match the architecture and region.
-    expect(props.Layers).toStrictEqual([
-      expect.stringMatching(
-        /^arn:aws:lambda:us-east-1:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
-      ),
+    expect(functions.map((f) => f.Handler).sort()).toStrictEqual([
+      'handlers/cleanup.handler',
+      'handlers/events.handler',
+      'handlers/ingest.handler',
+      'handlers/sweep.handler',
     ]);
-    expect((props.Environment as { Variables: Json }).Variables).toMatchObject({
+    for (const props of functions) {
+      expect(props).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      // The SSM reader talks to the Parameters and Secrets extension, which must match the architecture and region.
+      expect(props.Layers).toStrictEqual([
+        expect.stringMatching(
+          /^arn:aws:lambda:us-east-1:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+        ),
+      ]);
+    }
+    expect((fn().Environment as { Variables: Json }).Variables).toMatchObject({
       TAG_CLEANUP_QUEUE_URL: { Ref: 'WorkQueue' },
       TAG_CLEANUP_DLQ_URL: { Ref: 'DeadLetterQueue' },
       TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM: '/tag-cleanup/test/alibaba-access-key-id',
@@ -122,17 +126,74 @@ describe('serverless package', () => {
     });
   });
 
-  it('maps the work queue with partial batch responses and a concurrency cap', () => {
+  it('maps the work queue to cleanup and the events queue to the adapter, with partial batch responses and a cap', () => {
     // Act
     const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
     // Assess
-    expect(mappings).toHaveLength(1);
-    expect(mappings[0]).toMatchObject({
-      EventSourceArn: getAtt('WorkQueue'),
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: expect.any(Number) },
+    expect(mappings).toHaveLength(2);
+    expect(mappings).toContainEqual(
+      expect.objectContaining({
+        EventSourceArn: getAtt('WorkQueue'),
+        FunctionName: getAtt('CleanupLambdaFunction'),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: expect.any(Number) },
+      }),
+    );
+    expect(mappings).toContainEqual(
+      expect.objectContaining({
+        EventSourceArn: getAtt('EventsQueue'),
+        FunctionName: getAtt('EventsLambdaFunction'),
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: expect.any(Number) },
+      }),
+    );
+    for (const m of mappings) expect((m.BatchSize as number) <= 10).toBe(true);
+  });
+
+  it('serves ingest on a public Function URL with a reserved concurrency cap, and the token parameter by name', () => {
+    // Act
+    const url = ofType('AWS::Lambda::Url').map(([, r]) => r.Properties);
+    const ingest = fnNamed('Ingest');
+    // Assess
+    expect(url).toStrictEqual([
+      expect.objectContaining({ AuthType: 'NONE', TargetFunctionArn: getAtt('IngestLambdaFunction') }),
+    ]);
+    expect(ingest.ReservedConcurrentExecutions).toBeGreaterThan(0);
+    expect((ingest.Environment as { Variables: Json }).Variables).toMatchObject({
+      TAG_CLEANUP_SSM_INGEST_TOKEN_PARAM: '/tag-cleanup/test/ingest-token',
+      TAG_CLEANUP_EVENTS_QUEUE_URL: { Ref: 'EventsQueue' },
     });
-    expect((mappings[0]?.BatchSize as number) <= 10).toBe(true);
+  });
+
+  it('gives the events queue six adapter timeouts of visibility, a retained DLQ after five receives, and an alarm', () => {
+    // Act
+    const queue = resources.EventsQueue?.Properties as Json;
+    const dlq = resources.EventsDeadLetterQueue as Resource & { DeletionPolicy?: string };
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    // Assess
+    expect(queue.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (fnNamed('Events').Timeout as number));
+    expect(queue.RedrivePolicy).toStrictEqual({
+      deadLetterTargetArn: getAtt('EventsDeadLetterQueue'),
+      maxReceiveCount: 5,
+    });
+    expect(dlq.DeletionPolicy).toBe('Retain');
+    expect(alarms).toContainEqual(
+      expect.objectContaining({
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }],
+      }),
+    );
+  });
+
+  it('does not schedule the sweep unless asked, and never retries a failed sweep at once', () => {
+    // Act
+    const rules = ofType('AWS::Events::Rule');
+    const invokeConfig = ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties);
+    // Assess
+    expect(rules).toHaveLength(0);
+    expect(invokeConfig).toContainEqual(expect.objectContaining({ MaximumRetryAttempts: 0 }));
+    expect((fnNamed('Sweep').Environment as { Variables: Json }).Variables).toMatchObject({
+      TAG_CLEANUP_POLICY_FILE: 'policies/no-temporary-tags.yaml',
+    });
   });
 
   it('gives the work queue a visibility timeout of at least six function timeouts', () => {
@@ -187,32 +248,34 @@ describe('serverless package', () => {
     );
   });
 
-  it('scopes every SQS permission to the two queues', () => {
+  it('scopes every SQS permission to the four queues of the stack', () => {
     // Act
     const sqsStatements = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('sqs:')));
     const send = sqsStatements.filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
     const consume = sqsStatements.filter((s) => asArray(s.Action).includes('sqs:ReceiveMessage'));
+    const queues = ['WorkQueue', 'DeadLetterQueue', 'EventsQueue', 'EventsDeadLetterQueue'].map(getAtt);
     // Assess
     expect(statements.flatMap((s) => asArray(s.Action))).not.toContain('*');
     expect(sqsStatements.flatMap((s) => asArray(s.Action)).some((a) => a.includes('*'))).toBe(false);
-    for (const s of sqsStatements) {
-      for (const r of asArray(s.Resource)) expect([getAtt('WorkQueue'), getAtt('DeadLetterQueue')]).toContainEqual(r);
-    }
-    expect(send.flatMap((s) => asArray(s.Resource))).toStrictEqual([getAtt('WorkQueue'), getAtt('DeadLetterQueue')]);
-    expect(consume.flatMap((s) => asArray(s.Resource))).toStrictEqual([getAtt('WorkQueue')]);
+    for (const s of sqsStatements) for (const r of asArray(s.Resource)) expect(queues).toContainEqual(r);
+    expect(send.flatMap((s) => asArray(s.Resource))).toStrictEqual(queues);
+    const consumed = consume.flatMap((s) => asArray(s.Resource));
+    expect(consumed).toHaveLength(2);
+    expect(consumed).toEqual(expect.arrayContaining([getAtt('WorkQueue'), getAtt('EventsQueue')]));
   });
 
-  it('lets the function read exactly its two SSM parameters, decrypting only through SSM', () => {
+  it('lets the functions read exactly their three SSM parameters, decrypting only through SSM', () => {
     // Act
     const ssm = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('ssm:')));
     const kms = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')));
     const rendered = JSON.stringify(ssm.flatMap((s) => asArray(s.Resource)));
     // Assess
     expect(ssm.flatMap((s) => asArray(s.Action)).sort()).toStrictEqual(['ssm:GetParameter', 'ssm:GetParameters']);
-    expect(asArray(ssm[0]?.Resource)).toHaveLength(2);
+    expect(asArray(ssm[0]?.Resource)).toHaveLength(3);
     expect(rendered).not.toContain('*');
-    expect(rendered).toContain('/tag-cleanup/test/alibaba-access-key-id');
-    expect(rendered).toContain('/tag-cleanup/test/alibaba-access-key-secret');
+    for (const name of ['alibaba-access-key-id', 'alibaba-access-key-secret', 'ingest-token']) {
+      expect(rendered).toContain(`/tag-cleanup/test/${name}`);
+    }
     expect(kms.flatMap((s) => asArray(s.Action))).toStrictEqual(['kms:Decrypt']);
     expect(kms[0]?.Condition).toMatchObject({ StringEquals: { 'kms:ViaService': expect.anything() } });
   });
@@ -315,6 +378,16 @@ describe('package-time parameters', () => {
     // Assess
     expect(refused).toContain('no Parameters and Secrets extension layer is known for region us-iso-east-1');
     expect(layersOf(given)).toStrictEqual(['arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1']);
+  });
+
+  it('schedules the sweep when sweepSchedule is set, and refuses an expression that is not rate() or cron()', async () => {
+    // Act
+    const config = await printConfig('--param=sweepSchedule=cron(0 3 * * ? *)');
+    const refused = await printError('--param=sweepSchedule=every night');
+    // Assess
+    const sweep = (config.functions as Record<string, { events: unknown[] }>).sweep;
+    expect(sweep?.events).toStrictEqual([{ schedule: { rate: ['cron(0 3 * * ? *)'], enabled: true } }]);
+    expect(refused).toContain("sweepSchedule must be rate(N unit) or cron(...) (got 'every night')");
   });
 
   it('notifies the alarm topic passed at deploy time', async () => {
