@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CliCommand, CliContext } from '../lib/cli/commands/command.ts';
 import { enqueueCli } from '../lib/cli/commands/enqueue.ts';
+import { eventCli } from '../lib/cli/commands/event.ts';
 import { runCli } from '../lib/cli/commands/run.ts';
 import { sweepCli } from '../lib/cli/commands/sweep.ts';
 import { onInterrupt } from '../lib/cli/interrupt.ts';
@@ -92,7 +93,7 @@ handler the way Lambda's SQS event source does (this replaces \`serverless invok
   },
 ];
 
-const COMMANDS: readonly CliCommand[] = [runCli, sweepCli, enqueueCli, ...devCommands];
+const COMMANDS: readonly CliCommand[] = [runCli, sweepCli, eventCli, enqueueCli, ...devCommands];
 
 const OVERVIEW = `Usage: tag-cleanup <command> [options]     (tag-cleanup <command> --help for its options)
 

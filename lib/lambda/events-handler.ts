@@ -6,11 +6,11 @@ import { resolveBatch } from '../core/events/resolve-batch.ts';
 import type { IgnoredReason } from '../core/events/types.ts';
 import type { ParsedPolicy } from '../core/policy/policy.ts';
 import type { Clock, InventoryClient, QueueSender, Sleep } from '../core/ports.ts';
+import { listAndPlanTargets } from '../engine/events/list-and-plan-targets.ts';
+import { type RateFor, regionRates } from '../engine/events/read-target-tags.ts';
 import type { Logger } from '../logger.ts';
 import type { SqsBatchHandler } from './batch.ts';
 import { deliverEventManifests } from './events-deliver.ts';
-import { listAndPlanTargets } from './events-plan-batch.ts';
-import { type RateFor, regionRates } from './events-read-tags.ts';
 import { triageRecords } from './events-triage.ts';
 import { invocationDeadlineAt } from './invocation-deadline.ts';
 

@@ -62,7 +62,7 @@ describe('the CLI dispatcher', () => {
     expect(result).toMatchObject({ code: 0, stdout: `${packageJson.version}\n` });
   });
 
-  it.each(['run', 'sweep', 'enqueue', 'emulator', 'demo', 'local'])(
+  it.each(['run', 'sweep', 'event', 'enqueue', 'emulator', 'demo', 'local'])(
     'explains %s with --help and runs nothing',
     async (name) => {
       // Act
@@ -79,7 +79,7 @@ describe('the CLI dispatcher', () => {
     const none = await cli([]);
     // Assess
     expect(help.code).toBe(0);
-    for (const name of ['run', 'sweep', 'enqueue', 'emulator', 'demo', 'local'])
+    for (const name of ['run', 'sweep', 'event', 'enqueue', 'emulator', 'demo', 'local'])
       expect(help.stdout).toContain(`  ${name}`);
     expect(none.code).toBe(2);
   });

@@ -1,10 +1,10 @@
 /** From an event batch's resources to its manifests: list what the policy covers, then plan. */
-import { type EventPlan, needsCurrentTags, planEventManifests } from '../core/events/plan-event-manifests.ts';
-import { refKey } from '../core/events/ref-collector.ts';
-import type { ResourceTarget } from '../core/events/resolve-batch.ts';
-import { toErrorInfo } from '../core/outcome.ts';
-import type { Policy } from '../core/policy/policy.ts';
-import { type FailedListing, type ReadTargetTagsOptions, readTargetTags } from './events-read-tags.ts';
+import { type EventPlan, needsCurrentTags, planEventManifests } from '../../core/events/plan-event-manifests.ts';
+import { refKey } from '../../core/events/ref-collector.ts';
+import type { ResourceTarget } from '../../core/events/resolve-batch.ts';
+import { toErrorInfo } from '../../core/outcome.ts';
+import type { Policy } from '../../core/policy/policy.ts';
+import { type FailedListing, type ReadTargetTagsOptions, readTargetTags } from './read-target-tags.ts';
 
 export interface PlanTargetsOptions extends ReadTargetTagsOptions {
   readonly policy: Policy;

@@ -1,13 +1,13 @@
 /** Reads the current tags of an event batch's resources, per region and type, under per-region rate control. */
-import { refKey } from '../core/events/ref-collector.ts';
-import type { ResourceTarget } from '../core/events/resolve-batch.ts';
-import type { ResourceType } from '../core/manifest/types.ts';
-import type { ObservedTag } from '../core/policy/evaluate-resource.ts';
-import type { Clock, InventoryClient, Sleep } from '../core/ports.ts';
-import { Executor } from '../engine/executor.ts';
-import { readCurrentTags } from '../engine/inventory/read-current-tags.ts';
-import { AdaptiveRateController } from '../engine/rate-controller.ts';
-import type { Logger } from '../logger.ts';
+import { refKey } from '../../core/events/ref-collector.ts';
+import type { ResourceTarget } from '../../core/events/resolve-batch.ts';
+import type { ResourceType } from '../../core/manifest/types.ts';
+import type { ObservedTag } from '../../core/policy/evaluate-resource.ts';
+import type { Clock, InventoryClient, Sleep } from '../../core/ports.ts';
+import type { Logger } from '../../logger.ts';
+import { Executor } from '../executor.ts';
+import { readCurrentTags } from '../inventory/read-current-tags.ts';
+import { AdaptiveRateController } from '../rate-controller.ts';
 
 /** The rate controller of one region's ListTagResources quota. */
 export type RateFor = (regionId: string) => AdaptiveRateController;
