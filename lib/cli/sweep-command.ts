@@ -57,7 +57,7 @@ export interface SweepCommandIo {
 /**
  * `tag-cleanup sweep`: lists what a policy covers and removes it (or plans, writes or enqueues it).
  * Exit 0 when everything matched was handled, 1 when a resource failed, the brake refused or the listing
- * was incomplete, 2 for a bad policy, option or credentials.
+ * was incomplete, 2 for a bad policy, option or credentials (missing, or refused by the API while listing).
  */
 export async function sweepCommand(options: SweepCommandOptions, io: SweepCommandIo): Promise<number> {
   const now = io.now ?? Date.now;
@@ -102,6 +102,11 @@ export async function sweepCommand(options: SweepCommandOptions, io: SweepComman
     }
     const interrupted = io.signal?.reason;
     if (interrupted instanceof InterruptedError) return INTERRUPT_EXIT_CODES[interrupted.signal];
+    if (result.credentialsRefused !== undefined) {
+      const { code, message } = result.credentialsRefused;
+      io.stderr.write(`tag-cleanup: the API refused the credentials while listing (${code}: ${message})\n`);
+      return 2;
+    }
     return delivered === 0 && summary.complete && summary.refused === null ? 0 : 1;
   } finally {
     client.close();

@@ -312,6 +312,31 @@ describe('sweep listing: throttling and failures', () => {
   });
 });
 
+describe('sweep listing: refused credentials', () => {
+  it('reports a listing the API refused for the credentials apart from an outage', async () => {
+    // Prepare
+    const client = fake([res('d-1', { tmp: '1' })], 50, { api: 'DescribeTags', error: 'SignatureDoesNotMatch' });
+    // Act
+    const { result } = await sweep(client);
+    // Assess
+    expect(result.credentialsRefused).toMatchObject({ code: 'SignatureDoesNotMatch' });
+    expect(client.callsTo('DescribeTags')).toHaveLength(1);
+  });
+
+  it('does not blame the credentials for an outage or a deadline', async () => {
+    // Prepare
+    const outage = fake([res('d-1', { tmp: '1' })], 50, { api: 'DescribeTags', error: 'ServiceUnavailable' });
+    // Act
+    const failed = await sweep(outage);
+    const late = await sweep(fake([res('d-1', { tmp: '1' })]), { deadlineAt: 0 });
+    // Assess
+    expect(failed.result.plan.incompletePartitions).not.toStrictEqual([]);
+    expect(late.result.plan.incompletePartitions).not.toStrictEqual([]);
+    expect(failed.result.credentialsRefused).toBeUndefined();
+    expect(late.result.credentialsRefused).toBeUndefined();
+  });
+});
+
 describe('sweep listing: a refused NextToken', () => {
   /** Refuses the first `times` requests that carry a NextToken, as an expired token would be. */
   function refusingTokens(inner: InventoryClient, times: number): InventoryClient & { refused: number } {

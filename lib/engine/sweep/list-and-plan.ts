@@ -1,3 +1,5 @@
+import { ApiError, CredentialsError, classifyError } from '../../core/errors.ts';
+import { type ErrorInfo, toErrorInfo } from '../../core/outcome.ts';
 import type { ParsedPolicy } from '../../core/policy/policy.ts';
 import { planSweep, type SweepPlan } from '../../core/sweep/plan-sweep.ts';
 import { brakeRefusal, type SweepRefusal, type SweepSummary } from '../../core/sweep/sweep-summary.ts';
@@ -22,6 +24,8 @@ export interface SweepResult {
   readonly tagPairsSeen: number;
   readonly listCalls: number;
   readonly throttled: number;
+  /** Set when the API refused the credentials, signature or clock during listing: a setup error, not an outage. */
+  readonly credentialsRefused?: ErrorInfo;
 }
 
 /** Lists the inventory a policy covers and plans its manifests, applying the brake. */
@@ -34,13 +38,24 @@ export async function listAndPlanSweep(parsed: ParsedPolicy, options: SweepOptio
     startedAt: options.startedAt,
     maxResourcesPerManifest: options.maxResourcesPerManifest,
   });
+  const refusal = inventory.regions
+    .flatMap((r) => r.partitions)
+    .map((p) => p.error)
+    .find(isCredentialsRefusal);
   return {
     plan,
     refused: brakeRefusal(plan.counts, parsed.policy.maxResources, options.force),
     tagPairsSeen: inventory.regions.reduce((n, r) => n + r.tagPairsSeen, 0),
     listCalls: inventory.listCalls,
     throttled: inventory.throttled,
+    ...(refusal !== undefined && { credentialsRefused: toErrorInfo(refusal) }),
   };
+}
+
+// Only an answer from the API (or the credential chain) counts: a deadline or a stop is fatal to the
+// executor too, but says nothing about the credentials.
+function isCredentialsRefusal(error: unknown): boolean {
+  return (error instanceof ApiError || error instanceof CredentialsError) && classifyError(error) === 'fatal';
 }
 
 /** The `sweep.summary` line of a finished sweep. */
