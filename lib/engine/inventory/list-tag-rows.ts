@@ -1,5 +1,6 @@
 import { ApiError } from '../../core/errors.ts';
 import type { ListTagResourcesRequest, TagResourceRow } from '../../core/ports.ts';
+import { chainSchedulerFor } from './chain-scheduler.ts';
 import type { InventoryApis, Listing } from './inventory-apis.ts';
 
 /** How often one listing starts over after its NextToken was refused. */
@@ -10,11 +11,16 @@ function isStaleToken(error: unknown): boolean {
   return error instanceof ApiError && /NextToken/i.test(error.code);
 }
 
-/** Every row of one ListTagResources query: all pages, following NextToken. */
+/**
+ * Every row of one ListTagResources query: all pages, following NextToken. `priority` orders its pages
+ * against the other chains on the same executor (see ChainScheduler): the expected length, say.
+ */
 export async function listTagRows(
   apis: InventoryApis,
   query: Omit<ListTagResourcesRequest, 'nextToken'>,
+  priority = 0,
 ): Promise<Listing<TagResourceRow[]>> {
+  const scheduler = chainSchedulerFor(apis.listTagResources);
   let calls = 0;
   for (let restart = 0; ; restart += 1) {
     const rows: TagResourceRow[] = [];
@@ -23,11 +29,15 @@ export async function listTagRows(
     do {
       calls += 1;
       const request: ListTagResourcesRequest = nextToken === undefined ? query : { ...query, nextToken };
-      const page = await apis.listTagResources.run((options) => apis.client.listTagResources(request, options), {
-        api: 'ListTagResources',
-        regionId: query.regionId,
-        resourceType: query.resourceType,
-      });
+      const page = await scheduler.run(priority, (sending) =>
+        apis.listTagResources.run(
+          (options) => {
+            sending();
+            return apis.client.listTagResources(request, options);
+          },
+          { api: 'ListTagResources', regionId: query.regionId, resourceType: query.resourceType },
+        ),
+      );
       if (!page.ok) {
         failure = page.error;
         break;
