@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
+import { formatIssue, ManifestError, messageOf } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { readStdin } from './read-stdin.ts';
@@ -10,13 +10,16 @@ export interface LoadedManifest {
   readonly manifest: Manifest;
 }
 
-/** One manifest that could not be used, with a message that names the file, the path and the reason. */
+/** One problem of a manifest that could not be used: the file, and the path and reason (one line each). */
 export interface ManifestProblem {
   readonly source: string;
   readonly message: string;
 }
 
-/** Reads every file (`-` is stdin) and validates it; nothing runs unless every manifest is valid. */
+/**
+ * Reads every file (`-` is stdin) and validates it; nothing runs unless every manifest is valid. A manifest
+ * with several whole-manifest problems gives one problem per issue, so each is read on its own line.
+ */
 export async function readManifests(
   sources: readonly string[],
   options: { readonly maxResources: number; readonly readStdin?: () => Promise<string> },
@@ -28,17 +31,26 @@ export async function readManifests(
     try {
       text = source === '-' ? await (options.readStdin ?? readStdinText)() : await readFile(source, 'utf8');
     } catch (error) {
-      problems.push({ source, message: `cannot read: ${messageOf(error)}` });
+      problems.push({ source, message: readProblem(error) });
       continue;
     }
     try {
       loaded.push({ source, manifest: parseManifest(text, { maxResources: options.maxResources }) });
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error;
-      problems.push({ source, message: formatIssues(error.issues) });
+      problems.push(...error.issues.map((issue) => ({ source, message: formatIssue(issue) })));
     }
   }
   return { loaded, problems };
+}
+
+/** Why a file could not be read, in words for the common cases rather than a bare errno string. */
+function readProblem(error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (code === 'ENOENT') return 'file does not exist';
+  if (code === 'EISDIR') return 'is a directory, not a manifest file';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot read: permission denied';
+  return `cannot read: ${messageOf(error)}`;
 }
 
 async function readStdinText(): Promise<string> {

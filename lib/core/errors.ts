@@ -154,9 +154,14 @@ export function classifyError(error: unknown): ErrorClass {
   return httpStatus >= 500 ? 'transient' : 'permanent';
 }
 
+/** One validation issue as a line for humans: `path: reason`, or the reason alone at the root. */
+export function formatIssue(issue: ValidationIssue): string {
+  return issue.path ? `${issue.path}: ${issue.reason}` : issue.reason;
+}
+
 /** Short, one-line rendering of validation issues for humans. */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
-  return issues.map((i) => (i.path ? `${i.path}: ${i.reason}` : i.reason)).join('; ');
+  return issues.map(formatIssue).join('; ');
 }
 
 /** Narrows an unknown thrown value to a message without ever printing an object dump. */

@@ -154,28 +154,86 @@ describe('runCommand', () => {
     expect(emulator.stats().requests).toBe(0);
   });
 
-  it('exits 2 for a manifest that is not JSON, naming the file', async () => {
+  it('exits 2 for a manifest that is not JSON, naming the file, the line and the column', async () => {
     // Prepare
     emulator = await startTestEcs(seedInventory());
-    const bad = await manifestFile('{ "version": 1, ');
+    const bad = await manifestFile('{\n  "version": 1,\n  "manifestId": }');
     // Act
     const { exitCode, stderr } = await runWith([bad]);
     // Assess
     expect(exitCode).toBe(2);
-    expect(stderr).toContain(bad);
-    expect(stderr.toLowerCase()).toContain('json');
+    expect(stderr).toContain(`tag-cleanup: ${bad}: body is not valid JSON at line 3, column 17: expected a value\n`);
+    expect(stderr).not.toMatch(/position/);
     expect(emulator.stats().requests).toBe(0);
   });
 
-  it('exits 2 for a file that does not exist', async () => {
+  it('exits 2 listing every whole-manifest problem on a line of its own', async () => {
+    // Prepare
+    emulator = await startTestEcs(seedInventory());
+    const bad = await manifestFile({ version: 1, manifestId: 'has space', regionId: 7, resources: 'all', extra: 1 });
+    // Act
+    const { exitCode, stderr } = await runWith([bad]);
+    // Assess
+    expect(exitCode).toBe(2);
+    const lines = stderr.split('\n').filter((l) => l.startsWith(`tag-cleanup: ${bad}: `));
+    expect(lines.map((l) => l.slice(`tag-cleanup: ${bad}: `.length).split(':')[0])).toStrictEqual([
+      'manifestId',
+      'regionId',
+      'resources',
+      'extra',
+    ]);
+    expect(stderr).not.toContain('; regionId');
+  });
+
+  it('exits 2 for a duplicated dryRun key, naming the key and where it is, and sends nothing', async () => {
+    // Prepare
+    emulator = await startTestEcs(seedInventory());
+    const text = JSON.stringify(wireManifest([{ resourceId: 'd-1', tags: [{ key: 'a' }] }]));
+    const bad = await manifestFile(`{"dryRun":true,"dryRun":false,${text.slice(1)}`);
+    // Act
+    const { exitCode, stderr } = await runWith([bad]);
+    // Assess
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`${bad}: dryRun: duplicate key "dryRun" at line 1, column 16`);
+    expect(emulator.stats().requests).toBe(0);
+    expect(emulator.getTags('cn-hangzhou', 'disk', 'd-1')).toMatchObject({ a: '1' });
+  });
+
+  it('exits 2 saying a version must be the number 1 when it is the string "1"', async () => {
+    // Prepare
+    emulator = await startTestEcs(seedInventory());
+    const bad = await manifestFile({ ...wireManifest([]), version: '1' });
+    // Act
+    const { exitCode, stderr } = await runWith([bad]);
+    // Assess
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`${bad}: version: version must be the number 1 (got the string "1")\n`);
+  });
+
+  it('exits 2 naming TAG_CLEANUP_MAX_RESOURCES when a manifest is over the cap', async () => {
+    // Prepare
+    emulator = await startTestEcs(seedInventory());
+    const entries = [1, 2, 3].map((i) => ({ resourceId: `d-${i}`, tags: [{ key: 'a' }] }));
+    const big = await manifestFile(wireManifest(entries));
+    // Act
+    const { exitCode, stderr } = await runWith([big], { maxResources: 2 });
+    // Assess
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('the cap is 2 per manifest');
+    expect(stderr).toContain('TAG_CLEANUP_MAX_RESOURCES');
+  });
+
+  it('exits 2 saying that a missing file does not exist and that a directory is a directory', async () => {
     // Prepare
     emulator = await startTestEcs(seedInventory());
     const missing = join(dir, 'no-such-manifest.json');
     // Act
-    const { exitCode, stderr } = await runWith([missing]);
+    const { exitCode, stderr } = await runWith([missing, dir]);
     // Assess
     expect(exitCode).toBe(2);
-    expect(stderr).toContain(missing);
+    expect(stderr).toContain(`tag-cleanup: ${missing}: file does not exist\n`);
+    expect(stderr).toContain(`tag-cleanup: ${dir}: is a directory, not a manifest file\n`);
+    expect(stderr).not.toMatch(/ENOENT|EISDIR/);
   });
 
   it('exits 2 with the chain message when no credentials resolve, before any call', async () => {

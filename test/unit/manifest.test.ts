@@ -76,13 +76,40 @@ describe('parseManifest body decoding', () => {
     expect(fromBytes.manifestId).toBe('sweep-0001');
   });
 
-  it('rejects text that is not JSON with the parser message at the root path', () => {
+  it('rejects text that is not JSON at the root path, naming the line and column of the fault', () => {
     // Act
-    const issues = manifestIssues(() => parseManifest('{"version": 1,'));
+    const issues = manifestIssues(() => parseManifest('{\n  "version": 1,\n  "manifestId": }'));
     // Assess
-    expect(issues).toHaveLength(1);
-    expect(issues[0]?.path).toBe('');
-    expect(issues[0]?.reason).toMatch(/^body is not valid JSON: \S/);
+    expect(issues).toStrictEqual([
+      { path: '', reason: 'body is not valid JSON at line 3, column 17: expected a value' },
+    ]);
+  });
+
+  it('refuses a duplicated dryRun instead of letting the last one turn a dry run into a real one', () => {
+    // Prepare
+    const body =
+      '{"version":1,"manifestId":"m","regionId":"cn-hangzhou",\n"dryRun":true,"dryRun":false,"resources":[]}';
+    // Act
+    const issues = manifestIssues(() => parseManifest(body));
+    // Assess
+    expect(issues).toStrictEqual([
+      {
+        path: 'dryRun',
+        reason: 'duplicate key "dryRun" at line 2, column 15; each field may appear only once in an object',
+      },
+    ]);
+  });
+
+  it('refuses a duplicate key inside an entry, naming its full path, and reads bytes alike', () => {
+    // Prepare
+    const entry = '{"resourceType":"disk","resourceId":"d-1","tags":[{"key":"env","value":"dev","value":"prod"}]}';
+    const body = `{"version":1,"manifestId":"m","regionId":"cn-hangzhou","resources":[${entry}]}`;
+    // Act
+    const fromText = manifestIssues(() => parseManifest(body));
+    const fromBytes = manifestIssues(() => parseManifest(new TextEncoder().encode(body)));
+    // Assess
+    expect(fromText.map((i) => i.path)).toStrictEqual(['resources[0].tags[0].value']);
+    expect(fromBytes).toStrictEqual(fromText);
   });
 
   it.each(['', '   \n\t'])('rejects an empty body %j', (body) => {
@@ -140,8 +167,9 @@ describe('parseManifest version', () => {
 
   it.each([
     [2, 'unsupported version 2; this build reads version 1'],
-    ['1', 'unsupported version "1"; this build reads version 1'],
-    [null, 'unsupported version null; this build reads version 1'],
+    ['1', 'version must be the number 1 (got the string "1")'],
+    [null, 'version must be the number 1 (got null)'],
+    [true, 'version must be the number 1 (got true)'],
   ])('rejects version %j', (version, reason) => {
     // Act
     const issues = manifestIssues(() => parseManifest(wireManifest({ version })));
@@ -276,7 +304,9 @@ describe('parseManifest manifest fields', () => {
     const issues = manifestIssues(() => parseManifest(wireManifest({}, three), { maxResources: 2 }));
     const atCap = parseManifest(wireManifest({}, three), { maxResources: 3 });
     // Assess
-    expect(issues[0]?.reason).toBe('resources lists 3 entries; the cap is 2 per manifest (split it)');
+    expect(issues[0]?.reason).toBe(
+      'resources lists 3 entries; the cap is 2 per manifest (split the manifest, or raise TAG_CLEANUP_MAX_RESOURCES)',
+    );
     expect(atCap.resources).toHaveLength(3);
   });
 
@@ -597,6 +627,33 @@ describe('parseManifest entries', () => {
     const manifest = parseManifest(body);
     // Assess
     expect(manifest.rejected[0]?.issues.map((i) => `${i.path}: ${i.reason}`)).toStrictEqual([reason]);
+  });
+
+  it.each([
+    [{ key: 'env\u001b[31m' }, 'resources[0].tags[0].key: key must not contain control characters; found \\x1b'],
+    [{ key: 'a\u0000b' }, 'resources[0].tags[0].key: key must not contain control characters; found \\x00'],
+    [
+      { key: 'env', value: 'prod\nok' },
+      'resources[0].tags[0].value: value must not contain control characters; found \\x0a',
+    ],
+    [
+      { key: 'env', value: 'x\u007f' },
+      'resources[0].tags[0].value: value must not contain control characters; found \\x7f',
+    ],
+    [{ key: '\tlead' }, 'resources[0].tags[0].key: key must not contain control characters; found \\x09'],
+  ])('rejects a C0 control or DEL in the tag %j, naming it as an escape', (tag, reason) => {
+    // Act
+    const reasons = tagReasons([tag]);
+    // Assess
+    expect(reasons).toStrictEqual([reason]);
+  });
+
+  it('accepts C1 controls and bidi marks in tag text, which only the terminal output escapes', () => {
+    // Act
+    const manifest = parseManifest(wireManifest({}, [wireEntry({ tags: [{ key: 'a\u0085b', value: '\u202eX' }] })]));
+    // Assess
+    expect(manifest.rejected).toStrictEqual([]);
+    expect(manifest.resources[0]?.tags).toStrictEqual([{ key: 'a\u0085b', value: '\u202eX' }]);
   });
 
   it.each([

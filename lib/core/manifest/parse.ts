@@ -3,6 +3,7 @@ import type * as z from 'zod';
 import { ManifestError, type ValidationIssue } from '../errors.ts';
 import { describe } from './describe.ts';
 import { capIssues, formatPath, toIssues } from './issues.ts';
+import { readJsonText } from './json-text.ts';
 import { entryAllowed, entrySchema, topAllowed, topSchema } from './schema.ts';
 import {
   DEFAULT_MAX_RESOURCES,
@@ -16,7 +17,7 @@ import { toContinuation } from './wire.ts';
 
 /** Options of {@link parseManifest}. */
 export interface ParseManifestOptions {
-  /** Manifest-level cap on `resources.length`. @default 10000 */
+  /** Manifest-level cap on `resources.length`; the CLI and the Lambda set it from TAG_CLEANUP_MAX_RESOURCES. @default 10000 */
   readonly maxResources?: number;
 }
 
@@ -42,13 +43,7 @@ function decodeBody(input: unknown): unknown {
   }
   if (textBody.charCodeAt(0) === 0xfeff) textBody = textBody.slice(1);
   if (textBody.trim() === '') throw new ManifestError([{ path: '', reason: 'body is empty; expected a JSON object' }]);
-  try {
-    return JSON.parse(textBody);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : 'parse failed';
-    const short = detail.length > 160 ? `${detail.slice(0, 160)}…` : detail;
-    throw new ManifestError([{ path: '', reason: `body is not valid JSON: ${short}` }], { cause: error });
-  }
+  return readJsonText(textBody);
 }
 
 function ownString(record: object, key: string): string | undefined {
@@ -130,7 +125,9 @@ function readTop(body: unknown, maxResources: number): TopLevel {
   if (Array.isArray(rawResources) && rawResources.length > maxResources) {
     issues.push({
       path: 'resources',
-      reason: `resources lists ${rawResources.length} entries; the cap is ${maxResources} per manifest (split it)`,
+      reason:
+        `resources lists ${rawResources.length} entries; the cap is ${maxResources} per manifest ` +
+        '(split the manifest, or raise TAG_CLEANUP_MAX_RESOURCES)',
     });
   }
   if (!top.success || issues.length > 0) throw new ManifestError(capIssues(issues, MAX_MANIFEST_ISSUES, ''));
@@ -142,6 +139,11 @@ function checkVersion(body: object): void {
   const version: unknown = Object.hasOwn(body, 'version') ? (body as Record<string, unknown>).version : undefined;
   if (version === undefined) {
     throw new ManifestError([{ path: 'version', reason: 'version is required; this build reads version 1' }]);
+  }
+  // A quoted "1" is a common slip in hand-written JSON: say what type is wanted rather than "unsupported".
+  if (typeof version !== 'number') {
+    const got = typeof version === 'string' ? `the string ${describe(version)}` : describe(version);
+    throw new ManifestError([{ path: 'version', reason: `version must be the number 1 (got ${got})` }]);
   }
   if (version !== MANIFEST_VERSION) {
     throw new ManifestError([

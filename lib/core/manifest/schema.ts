@@ -31,6 +31,18 @@ const URL_MARKERS = ['http://', 'https://'] as const;
 // With the u flag a paired surrogate reads as one astral code point, so only unpaired halves match.
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/**
+ * The first C0 control or DEL in `s`, written as `\x1b`, or undefined. No tag a person typed holds one, and
+ * echoed to a terminal or a log viewer they can rewrite its screen or forge lines.
+ */
+function controlCharacterIn(s: string): string | undefined {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return undefined;
+}
+
 /** True for a resource id the planner can use as an identity: 1–128 chars of `[A-Za-z0-9._:-]`, alphanumeric first. */
 export function isValidResourceId(value: unknown): value is string {
   return typeof value === 'string' && RESOURCE_ID_PATTERN.test(value) && codePointLength(value, 129) <= 128;
@@ -61,6 +73,8 @@ function textProblems(field: string, s: string, rules: TextRules): string[] {
   if (rules.tagContent) {
     // JSON can carry a lone surrogate ("\ud800"); it cannot be UTF-8 encoded, so the request signer would throw.
     if (LONE_SURROGATE.test(s)) problems.push(`${field} must be valid Unicode text; it contains a lone surrogate`);
+    const control = controlCharacterIn(s);
+    if (control) problems.push(`${field} must not contain control characters; found ${control}`);
     const prefix = SYSTEM_TAG_PREFIXES.find((p) => s.startsWith(p));
     if (prefix) problems.push(`${field} must not start with "${prefix}" (reserved by Alibaba Cloud)`);
     const url = URL_MARKERS.find((m) => s.includes(m));
