@@ -349,68 +349,68 @@ async function printError(...args: string[]): Promise<string> {
 }
 
 describe('package-time parameters', () => {
+  // `serverless print` costs about a second and a half of CPU each, so each call checks several parameters.
   const layersOf = (config: Json) => (config.functions as { cleanup: { layers: string[] } }).cleanup.layers;
+  const resourcesOf = (config: Json) => (config.resources as { Resources: Record<string, Resource> }).Resources;
+  let good: Json;
+  let refused: string;
+  let explicit: Json;
 
-  it.each([
-    [
-      'eu-west-1',
-      /^arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
-    ],
-    [
-      'ap-southeast-1',
-      /^arn:aws:lambda:ap-southeast-1:044395824272:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
-    ],
-  ])('uses the extension layer published in %s', async (region, expected) => {
-    // Act
-    const config = await printConfig('--region', region);
-    // Assess
-    expect(layersOf(config)).toStrictEqual([expect.stringMatching(expected)]);
+  beforeAll(async () => {
+    [good, refused, explicit] = await Promise.all([
+      printConfig(
+        '--region',
+        'eu-west-1',
+        '--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops',
+        '--param=sweepSchedule=cron(0 3 * * ? *)',
+        '--param=functionTimeoutSeconds=5',
+      ),
+      printError('--region', 'us-iso-east-1', '--param=functionTimeoutSeconds=4', '--param=sweepSchedule=every night'),
+      printConfig(
+        '--region',
+        'us-iso-east-1',
+        '--param=paramsSecretsExtensionLayerArn=arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1',
+      ),
+    ]);
+  }, 120_000);
+
+  it('uses the extension layer published in the deploy region', () => {
+    // Assess: us-east-1 is checked on the package above; here another region and another account
+    expect(layersOf(good)).toStrictEqual([
+      expect.stringMatching(
+        /^arn:aws:lambda:eu-west-1:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/,
+      ),
+    ]);
   });
 
-  it('refuses to package for a region with no known layer unless the ARN is given', async () => {
-    // Act
-    const refused = await printError('--region', 'us-iso-east-1');
-    const given = await printConfig(
-      '--region',
-      'us-iso-east-1',
-      '--param=paramsSecretsExtensionLayerArn=arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1',
-    );
+  it('refuses to package for a region with no known layer unless the ARN is given', () => {
     // Assess
     expect(refused).toContain('no Parameters and Secrets extension layer is known for region us-iso-east-1');
-    expect(layersOf(given)).toStrictEqual(['arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1']);
+    expect(layersOf(explicit)).toStrictEqual(['arn:aws:lambda:us-iso-east-1:123456789012:layer:X:1']);
   });
 
-  it('schedules the sweep when sweepSchedule is set, and refuses an expression that is not rate() or cron()', async () => {
+  it('notifies the alarm topic passed at deploy time, on every alarm', () => {
     // Act
-    const config = await printConfig('--param=sweepSchedule=cron(0 3 * * ? *)');
-    const refused = await printError('--param=sweepSchedule=every night');
+    const alarms = Object.values(resourcesOf(good)).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
     // Assess
-    const sweep = (config.functions as Record<string, { events: unknown[] }>).sweep;
+    expect(alarms.length).toBeGreaterThanOrEqual(3);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toStrictEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+    }
+  });
+
+  it('refuses a function timeout too short to work, and derives the visibility timeout from an accepted one', () => {
+    // Assess
+    expect(refused).toContain("functionTimeoutSeconds must be a whole number from 5 to 900 (got '4')");
+    expect((good.provider as Json).timeout).toBe(5);
+    expect(resourcesOf(good).WorkQueue?.Properties.VisibilityTimeout).toBe(30);
+  });
+
+  it('schedules the sweep when sweepSchedule is set, and refuses an expression that is not rate() or cron()', () => {
+    // Act
+    const sweep = (good.functions as Record<string, { events: unknown[] }>).sweep;
+    // Assess
     expect(sweep?.events).toStrictEqual([{ schedule: { rate: ['cron(0 3 * * ? *)'], enabled: true } }]);
     expect(refused).toContain("sweepSchedule must be rate(N unit) or cron(...) (got 'every night')");
-  });
-
-  it('notifies the alarm topic passed at deploy time', async () => {
-    // Act
-    const config = await printConfig('--param=alarmTopicArn=arn:aws:sns:us-east-1:123456789012:ops');
-    const alarm = (config.resources as { Resources: Record<string, Resource> }).Resources.DeadLetterQueueAlarm;
-    // Assess
-    expect(alarm?.Properties.AlarmActions).toStrictEqual(['arn:aws:sns:us-east-1:123456789012:ops']);
-  });
-
-  it.each(['4', '901'])('refuses a function timeout of %s seconds', async (seconds) => {
-    // Act
-    const refused = await printError(`--param=functionTimeoutSeconds=${seconds}`);
-    // Assess
-    expect(refused).toContain(`functionTimeoutSeconds must be a whole number from 5 to 900 (got '${seconds}')`);
-  });
-
-  it('derives the visibility timeout from the function timeout', async () => {
-    // Act
-    const config = await printConfig('--param=functionTimeoutSeconds=5');
-    const queue = (config.resources as { Resources: Record<string, Resource> }).Resources.WorkQueue;
-    // Assess
-    expect((config.provider as Json).timeout).toBe(5);
-    expect(queue?.Properties.VisibilityTimeout).toBe(30);
   });
 });
