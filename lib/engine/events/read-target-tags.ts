@@ -4,8 +4,8 @@ import type { ResourceTarget } from '../../core/events/resolve-batch.ts';
 import type { ResourceType } from '../../core/manifest/types.ts';
 import type { ObservedTag } from '../../core/policy/evaluate-resource.ts';
 import type { Clock, InventoryClient, Sleep } from '../../core/ports.ts';
-import type { Logger } from '../../logger.ts';
-import { Executor } from '../executor.ts';
+import type { Executor } from '../executor.ts';
+import { type ListingExecutorOptions, listingExecutor } from '../inventory/listing-executor.ts';
 import { readCurrentTags } from '../inventory/read-current-tags.ts';
 import { AdaptiveRateController } from '../rate-controller.ts';
 
@@ -36,20 +36,9 @@ export function regionRates(options: {
   };
 }
 
-export interface ReadTargetTagsOptions {
+export interface ReadTargetTagsOptions extends ListingExecutorOptions {
   readonly client: InventoryClient;
   readonly rateFor: RateFor;
-  readonly logger: Logger;
-  readonly concurrency: number;
-  readonly maxAttempts: number;
-  readonly requestTimeoutMs: number;
-  /** Epoch ms after which no listing call starts. */
-  readonly deadlineAt?: number;
-  readonly now?: Clock;
-  readonly sleep?: Sleep;
-  readonly random?: () => number;
-  /** Stops every listing at once (an interrupted CLI run): calls in flight finish, none starts. */
-  readonly signal?: AbortSignal;
 }
 
 /** A region and type whose listing failed after its retries: none of its targets may be acted on. */
@@ -122,19 +111,5 @@ export async function readTargetTags(
 }
 
 function newExecutor(options: ReadTargetTagsOptions, regionId: string): Executor {
-  const executor = new Executor({
-    rate: options.rateFor(regionId),
-    concurrency: options.concurrency,
-    maxAttempts: options.maxAttempts,
-    requestTimeoutMs: options.requestTimeoutMs,
-    logger: options.logger,
-    ...(options.deadlineAt !== undefined && { deadlineAt: options.deadlineAt }),
-    ...(options.now && { now: options.now }),
-    ...(options.sleep && { sleep: options.sleep }),
-    ...(options.random && { random: options.random }),
-  });
-  const { signal } = options;
-  if (signal?.aborted) executor.halt(signal.reason);
-  else signal?.addEventListener('abort', () => executor.halt(signal.reason), { once: true });
-  return executor;
+  return listingExecutor(options.rateFor(regionId), options);
 }

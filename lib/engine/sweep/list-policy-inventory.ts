@@ -1,27 +1,18 @@
 import { toErrorInfo } from '../../core/outcome.ts';
 import type { Policy } from '../../core/policy/policy.ts';
-import type { Clock, InventoryClient, Sleep } from '../../core/ports.ts';
+import type { InventoryClient } from '../../core/ports.ts';
 import type { Logger } from '../../logger.ts';
-import { Executor } from '../executor.ts';
+import type { Executor } from '../executor.ts';
 import type { InventoryApis } from '../inventory/inventory-apis.ts';
 import { listRegion, type RegionListing } from '../inventory/list-region.ts';
+import { type ListingExecutorOptions, listingExecutor } from '../inventory/listing-executor.ts';
 import { AdaptiveRateController } from '../rate-controller.ts';
 
 /** How the listing runs: the same knobs as RemoveTags, applied to each listing API separately. */
-export interface InventoryListingOptions {
+export interface InventoryListingOptions extends ListingExecutorOptions {
   readonly client: InventoryClient;
-  readonly logger: Logger;
   /** Ceiling per API and region, calls per second; undefined means discover each limit. */
   readonly maxQps?: number;
-  readonly concurrency: number;
-  readonly maxAttempts: number;
-  readonly requestTimeoutMs: number;
-  /** Epoch ms after which no listing call starts (the scheduled Lambda's deadline). */
-  readonly deadlineAt?: number;
-  readonly now?: Clock;
-  readonly sleep?: Sleep;
-  /** Stops every listing at once (an interrupted run). */
-  readonly signal?: AbortSignal;
 }
 
 export interface PolicyInventory {
@@ -58,21 +49,12 @@ export async function listPolicyInventory(
 
 function inventoryApis(options: InventoryListingOptions, executors: Executor[]): InventoryApis {
   const make = () => {
-    const executor = new Executor({
-      rate: new AdaptiveRateController({
-        ...(options.maxQps !== undefined && { maxQps: options.maxQps }),
-        ...(options.now && { now: options.now }),
-        ...(options.sleep && { sleep: options.sleep }),
-      }),
-      concurrency: options.concurrency,
-      maxAttempts: options.maxAttempts,
-      requestTimeoutMs: options.requestTimeoutMs,
-      logger: options.logger,
-      ...(options.deadlineAt !== undefined && { deadlineAt: options.deadlineAt }),
+    const rate = new AdaptiveRateController({
+      ...(options.maxQps !== undefined && { maxQps: options.maxQps }),
       ...(options.now && { now: options.now }),
       ...(options.sleep && { sleep: options.sleep }),
     });
-    options.signal?.addEventListener('abort', () => executor.stop(options.signal?.reason), { once: true });
+    const executor = listingExecutor(rate, options);
     executors.push(executor);
     return executor;
   };
