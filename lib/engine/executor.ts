@@ -194,7 +194,7 @@ export class Executor {
     if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
     call.attempts++;
     this.stats.attempts++;
-    this.#options.logger?.debug({ ...context, attempt: call.attempts }, 'call.attempt');
+    this.#options.logger?.debug({ event: 'call.attempt', ...context, attempt: call.attempts }, 'call.attempt');
     call.sentAt = this.#now();
     // The stop signal goes with the request, so a fatal error elsewhere aborts it in flight.
     return attempt({ timeoutMs, signal: this.#abortInFlight.signal });
@@ -246,7 +246,14 @@ export class Executor {
     if (this.#now() + delayMs >= deadlineAt) return giveUp(call, 'deadline', error, errorClass);
     this.stats.retries++;
     this.#options.logger?.warn(
-      { ...context, attempt: call.attempts, delayMs: Math.round(delayMs), code: codeOf(error), errorClass },
+      {
+        event: 'call.retry',
+        ...context,
+        attempt: call.attempts,
+        delayMs: Math.round(delayMs),
+        code: codeOf(error),
+        errorClass,
+      },
       'call.retry',
     );
     await this.#sleep(delayMs, this.#stop.signal);

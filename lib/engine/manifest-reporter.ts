@@ -61,7 +61,8 @@ export class ManifestReporter {
     this.#retries += Math.max(0, result.attempts - result.calls);
     this.#throttled += result.throttles;
     this.lines.push(line);
-    const level = outcome === 'failed' || outcome === 'partial' ? 'warn' : 'info';
+    // Anything short of the work done (or planned) is worth a look, whatever the reason.
+    const level = outcome === 'removed' || outcome === 'planned' ? 'info' : 'warn';
     this.#logger[level](line, 'resource.outcome');
     return line;
   }

@@ -115,7 +115,7 @@ describe('ManifestReporter', () => {
     // Assess
     const [logged] = records();
     expect(logged).toMatchObject({
-      level: 'info',
+      level: 'warn',
       msg: 'resource.outcome',
       event: 'resource.outcome',
       manifestId: 'm-1',

@@ -33,7 +33,7 @@ function setUp(...resources: InventoryResource[]) {
   const { logger, records } = capturingLogger('debug');
   const run = (manifests: Manifest[], overrides: ExecutorOverrides = {}) =>
     runManifests(manifests, { client: ecs, logger, now: clock.now, executor: executorOptions(clock, overrides) });
-  const lines = (event: string) => records().filter((r) => r.event === event);
+  const lines = (event?: string) => records().filter((r) => event === undefined || r.event === event);
   return { clock, ecs, logger, run, lines };
 }
 
@@ -387,5 +387,55 @@ describe('runManifest', () => {
     // Assess: full jitter at 0.5 over steps of 1, 2 and 4 s
     expect(result.results[0]?.status).toBe('removed');
     expect(clock.sleeps).toStrictEqual([500, 1000, 2000]);
+  });
+});
+
+describe('pipeline log lines', () => {
+  /** Runs a mix that yields every outcome, retries and a fatal stop, and returns every line logged. */
+  async function everyKindOfLine() {
+    const resources = ['d-ok', 'd-bad', 'd-half', 'd-retry'].map((id) => resource(id, tagRecord(7)));
+    const mixed = setUp(...resources);
+    mixed.ecs.fail(
+      { resourceId: 'd-bad', error: ECS_CODES.permanent },
+      { resourceId: 'd-half', skip: 1, error: ECS_CODES.permanent },
+      { resourceId: 'd-retry', error: ECS_CODES.throttle, times: 2 },
+    );
+    const entries = resources.map((r) => ({ resourceId: r.resourceId, tags: keys(7) }));
+    await mixed.run([manifest([...entries, { resourceId: 'd-ok', tags: [{ key: '' }] }])]);
+    await mixed.run([manifest(entries.slice(0, 1), { manifestId: 'm-dry', dryRun: true })]);
+    const stopped = setUp(resource('d-1', { a: '1' }), resource('d-2', { a: '1' }));
+    stopped.ecs.fail({ error: ECS_CODES.fatal });
+    const ids = ['d-1', 'd-2'].map((resourceId) => ({ resourceId, tags: [{ key: 'a' }] }));
+    await stopped.run([manifest(ids, { manifestId: 'm-fatal' })]);
+    return [...mixed.lines(), ...stopped.lines()];
+  }
+
+  it('gives every line, at every level, an event equal to its message', async () => {
+    // Act
+    const all = await everyKindOfLine();
+    // Assess
+    const events = new Set(all.map((l) => l.msg));
+    expect(events).toStrictEqual(
+      new Set(['call.attempt', 'call.retry', 'resource.outcome', 'manifest.summary', 'run.fatal']),
+    );
+    for (const line of all) expect(line.event, JSON.stringify(line)).toBe(line.msg);
+  });
+
+  it('logs removed and planned outcomes at info, and every other outcome at warn', async () => {
+    // Act
+    const all = await everyKindOfLine();
+    // Assess
+    const levels = new Map<unknown, Set<unknown>>();
+    for (const line of all.filter((l) => l.event === 'resource.outcome')) {
+      levels.set(line.outcome, (levels.get(line.outcome) ?? new Set()).add(line.level));
+    }
+    expect(Object.fromEntries([...levels].map(([outcome, set]) => [outcome, [...set]]))).toStrictEqual({
+      removed: ['info'],
+      planned: ['info'],
+      failed: ['warn'],
+      partial: ['warn'],
+      rejected: ['warn'],
+      deferred: ['warn'],
+    });
   });
 });
