@@ -9,31 +9,24 @@ import type { ParsedPolicy } from '../core/policy/policy.ts';
 import type { Clock, InventoryClient, RemoveTagsClient, Sleep } from '../core/ports.ts';
 import { listAndPlanTargets, type TargetsPlan } from '../engine/events/list-and-plan-targets.ts';
 import { regionRates } from '../engine/events/read-target-tags.ts';
-import { AdaptiveRateController } from '../engine/rate-controller.ts';
 import { exitCodeFor, runManifests } from '../engine/run-manifests.ts';
 import { countIgnored, logIgnored } from '../lambda/events-triage.ts';
 import type { Logger } from '../logger.ts';
 import { loadPolicyFile } from '../policy-file.ts';
+import { type CallSettings, ecsClientFor, removalExecutor } from './call-settings.ts';
 import { INTERRUPT_EXIT_CODES } from './interrupt.ts';
 import { readStdin } from './read-stdin.ts';
 import { terminalLogger } from './terminal-logger.ts';
 
 /** Options of `tag-cleanup event`, already validated. */
-export interface EventCommandOptions {
+export interface EventCommandOptions extends CallSettings {
   /** Files of saved events, each one CloudEvent or an array of them; `-` is stdin. */
   readonly files: readonly string[];
   readonly policyFile: string;
   /** Plan the removals (`planned` outcome lines) instead of making them; the tags are listed either way. */
   readonly dryRun: boolean;
-  readonly endpoint?: string;
   /** The job's own principal id (`TAG_CLEANUP_SELF_PRINCIPAL`); its events are ignored, as in the adapter. */
   readonly selfPrincipalId?: string;
-  readonly maxQps?: number;
-  readonly concurrency: number;
-  readonly maxAttempts: number;
-  readonly requestTimeoutMs: number;
-  readonly maxResources: number;
-  readonly logLevel: string;
 }
 
 /** Where the command reads and writes; tests pass their own. */
@@ -71,7 +64,7 @@ export async function eventCommand(options: EventCommandOptions, io: EventComman
   if (typeof prepared === 'number') return prepared;
   const { events, parsed } = prepared;
   const logger = io.logger ?? terminalLogger(io.stdout, options.logLevel);
-  const client = io.client ?? ecsClient(options, io.credentials);
+  const client = io.client ?? ecsClientFor(options, io.credentials);
   try {
     const batch = resolveBatch(
       events.map((e) => e.value),
@@ -145,13 +138,7 @@ async function runPlanned(
     logger: io.logger,
     ...(io.now && { now: io.now }),
     ...(io.signal && { signal: io.signal }),
-    executor: {
-      ...timing,
-      rate: new AdaptiveRateController({ ...timing, ...(options.maxQps !== undefined && { maxQps: options.maxQps }) }),
-      concurrency: options.concurrency,
-      maxAttempts: options.maxAttempts,
-      requestTimeoutMs: options.requestTimeoutMs,
-    },
+    executor: removalExecutor(options, timing),
   });
   return exitCodeFor(report);
 }
@@ -217,12 +204,4 @@ async function readEvents(
 
 async function readStdinText(): Promise<string> {
   return (await readStdin()).toString('utf8');
-}
-
-function ecsClient(options: EventCommandOptions, credentials: CredentialsSource): EcsClient {
-  return new EcsClient({
-    credentials,
-    requestTimeoutMs: options.requestTimeoutMs,
-    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-  });
 }

@@ -1,28 +1,20 @@
-import { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
 import { CredentialsError, messageOf } from '../core/errors.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { planManifest } from '../core/plan.ts';
-import { AdaptiveRateController } from '../engine/rate-controller.ts';
 import { exitCodeFor, type RunReport, runManifests } from '../engine/run-manifests.ts';
 import type { Logger } from '../logger.ts';
+import { type CallSettings, ecsClientFor, removalExecutor } from './call-settings.ts';
 import { ProgressMeter } from './progress.ts';
 import { type LoadedManifest, readManifests } from './read-manifests.ts';
 import { reportPathProblem, writeReport } from './report-file.ts';
 import { terminalLogger } from './terminal-logger.ts';
 
 /** Options of `tag-cleanup run`, already validated. */
-export interface RunCommandOptions {
+export interface RunCommandOptions extends CallSettings {
   readonly files: readonly string[];
   readonly dryRun: boolean;
-  readonly endpoint?: string;
-  readonly maxQps?: number;
-  readonly concurrency: number;
-  readonly maxAttempts: number;
-  readonly requestTimeoutMs: number;
-  readonly maxResources: number;
   readonly report?: string;
-  readonly logLevel: string;
 }
 
 /** Where the command reads and writes; tests pass their own. */
@@ -48,25 +40,16 @@ export async function runCommand(
   const manifests = await validInput(options, io);
   if (manifests === undefined) return { exitCode: 2 };
 
-  const rate = new AdaptiveRateController(options.maxQps !== undefined ? { maxQps: options.maxQps } : {});
+  const executor = removalExecutor(options);
   const total = io.stderr.isTTY ? manifests.reduce((n, m) => n + countResources(m), 0) : 0;
-  const progress = new ProgressMeter(io.stderr, total, () => rate.rateQps);
+  const progress = new ProgressMeter(io.stderr, total, () => executor.rate.rateQps);
   const logger = io.logger ?? terminalLogger(io.stdout, options.logLevel, () => progress.clearLine());
-  const client = new EcsClient({
-    credentials: io.credentials,
-    requestTimeoutMs: options.requestTimeoutMs,
-    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-  });
+  const client = ecsClientFor(options, io.credentials);
   try {
     const report = await runManifests(manifests, {
       client,
       logger,
-      executor: {
-        rate,
-        concurrency: options.concurrency,
-        maxAttempts: options.maxAttempts,
-        requestTimeoutMs: options.requestTimeoutMs,
-      },
+      executor,
       onResult: (r) => progress.record(r),
       ...(io.signal && { signal: io.signal }),
     });

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { EcsClient } from '../alibaba/client.ts';
+import type { EcsClient } from '../alibaba/client.ts';
 import type { CredentialsSource } from '../alibaba/credentials.ts';
 import { enqueueSweepManifests } from '../aws/enqueue-sweep-manifests.ts';
 import { CredentialsError, InterruptedError, messageOf, PolicyError } from '../core/errors.ts';
@@ -7,11 +7,11 @@ import { parseManifest } from '../core/manifest/parse.ts';
 import type { WireManifest } from '../core/manifest/wire.ts';
 import type { ParsedPolicy } from '../core/policy/policy.ts';
 import type { QueueSender } from '../core/ports.ts';
-import { AdaptiveRateController } from '../engine/rate-controller.ts';
 import { exitCodeFor, runManifests } from '../engine/run-manifests.ts';
 import { listAndPlanSweep, type SweepResult, sweepSummary } from '../engine/sweep/list-and-plan.ts';
 import type { Logger } from '../logger.ts';
 import { loadPolicyFile } from '../policy-file.ts';
+import { type CallSettings, ecsClientFor, removalExecutor } from './call-settings.ts';
 import { INTERRUPT_EXIT_CODES } from './interrupt.ts';
 import { reportPathProblem, writeReport } from './report-file.ts';
 import { writeManifestFiles } from './sweep/deliver-sweep.ts';
@@ -26,20 +26,13 @@ export type SweepMode =
   | { readonly kind: 'enqueue'; readonly queueUrl: string; readonly maxMessageBytes: number };
 
 /** Options of `tag-cleanup sweep`, already validated. */
-export interface SweepCommandOptions {
+export interface SweepCommandOptions extends CallSettings {
   readonly policyFile: string;
   /** A subset of the policy's regions; empty means all of them. */
   readonly regions: readonly string[];
   readonly mode: SweepMode;
   readonly force: boolean;
-  readonly endpoint?: string;
-  readonly maxQps?: number;
-  readonly concurrency: number;
-  readonly maxAttempts: number;
-  readonly requestTimeoutMs: number;
-  readonly maxResources: number;
   readonly report?: string;
-  readonly logLevel: string;
 }
 
 export interface SweepCommandIo {
@@ -66,11 +59,7 @@ export async function sweepCommand(options: SweepCommandOptions, io: SweepComman
   if (typeof prepared === 'number') return prepared;
   const { parsed, regionIds } = prepared;
   const logger = io.logger ?? terminalLogger(io.stdout, options.logLevel);
-  const client = new EcsClient({
-    credentials: io.credentials,
-    requestTimeoutMs: options.requestTimeoutMs,
-    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-  });
+  const client = ecsClientFor(options, io.credentials);
   try {
     const result = await listAndPlanSweep(parsed, {
       client,
@@ -166,12 +155,7 @@ async function deliver(
   const report = await runManifests(parsed, {
     client: io.client,
     logger: io.logger,
-    executor: {
-      rate: new AdaptiveRateController(options.maxQps !== undefined ? { maxQps: options.maxQps } : {}),
-      concurrency: options.concurrency,
-      maxAttempts: options.maxAttempts,
-      requestTimeoutMs: options.requestTimeoutMs,
-    },
+    executor: removalExecutor(options),
     ...(io.signal && { signal: io.signal }),
   });
   if (options.report !== undefined) await writeReport(options.report, report.outcomes, report.summaries);

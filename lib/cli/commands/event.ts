@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { defaultCredentialsChain } from '../../alibaba/credentials.ts';
 import { loadConfig, loadSelfPrincipalId } from '../../config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { joinNegativeValues, maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
+import { CALL_FLAGS, callSettings } from '../call-settings.ts';
+import { joinNegativeValues } from '../options.ts';
 import type { CliCommand } from './command.ts';
 
 /** `tag-cleanup event`. */
@@ -29,33 +30,22 @@ Exit codes: 0 everything matched was removed (or planned), 1 some resource was n
       options: {
         policy: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
-        endpoint: { type: 'string' },
-        'max-qps': { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-attempts': { type: 'string' },
+        ...CALL_FLAGS,
       },
     });
     if (values.policy === undefined) throw new ConfigError('event needs --policy FILE');
     if (positionals.length === 0) throw new ConfigError('event needs at least one events file (or - for stdin)');
-    const config = loadConfig(context.env);
-    const endpoint = urlFlag('endpoint', values.endpoint) ?? config.ecsEndpoint;
-    const maxQps = maxQpsFlag(values['max-qps']) ?? config.maxQps;
+    const settings = callSettings(values, loadConfig(context.env));
     const selfPrincipalId = loadSelfPrincipalId(context.env);
     // The policy parser loads only for this command, so `run` starts fast.
     const { eventCommand } = await import('../event-command.ts');
     return eventCommand(
       {
+        ...settings,
         files: positionals,
         policyFile: values.policy,
         dryRun: values['dry-run'],
-        ...(endpoint !== undefined && { endpoint }),
         ...(selfPrincipalId !== undefined && { selfPrincipalId }),
-        ...(maxQps !== undefined && { maxQps }),
-        concurrency: positiveIntFlag('concurrency', values.concurrency) ?? config.concurrency,
-        maxAttempts: positiveIntFlag('max-attempts', values['max-attempts']) ?? config.maxAttempts,
-        requestTimeoutMs: config.requestTimeoutMs,
-        maxResources: config.maxResources,
-        logLevel: config.logLevel,
       },
       {
         stdout: context.stdout,

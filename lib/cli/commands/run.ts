@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { defaultCredentialsChain } from '../../alibaba/credentials.ts';
 import { loadConfig } from '../../config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { joinNegativeValues, maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
+import { CALL_FLAGS, callSettings } from '../call-settings.ts';
+import { joinNegativeValues } from '../options.ts';
 import { runCommand } from '../run-command.ts';
 import type { CliCommand } from './command.ts';
 
@@ -30,31 +31,15 @@ credentials.`,
     const { values, positionals } = parseArgs({
       args: joinNegativeValues(args),
       allowPositionals: true,
-      options: {
-        'dry-run': { type: 'boolean', default: false },
-        endpoint: { type: 'string' },
-        'max-qps': { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-attempts': { type: 'string' },
-        report: { type: 'string' },
-      },
+      options: { ...CALL_FLAGS, 'dry-run': { type: 'boolean', default: false }, report: { type: 'string' } },
     });
     if (positionals.length === 0) throw new ConfigError('run needs at least one manifest file (or - for stdin)');
-    const config = loadConfig(context.env);
-    const endpoint = urlFlag('endpoint', values.endpoint) ?? config.ecsEndpoint;
-    const maxQps = maxQpsFlag(values['max-qps']) ?? config.maxQps;
     const { exitCode } = await runCommand(
       {
+        ...callSettings(values, loadConfig(context.env)),
         files: positionals,
         dryRun: values['dry-run'],
-        ...(endpoint !== undefined && { endpoint }),
-        ...(maxQps !== undefined && { maxQps }),
-        concurrency: positiveIntFlag('concurrency', values.concurrency) ?? config.concurrency,
-        maxAttempts: positiveIntFlag('max-attempts', values['max-attempts']) ?? config.maxAttempts,
-        requestTimeoutMs: config.requestTimeoutMs,
-        maxResources: config.maxResources,
         ...(values.report !== undefined && { report: values.report }),
-        logLevel: config.logLevel,
       },
       {
         stdout: context.stdout,

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { defaultCredentialsChain } from '../../alibaba/credentials.ts';
 import { loadConfig } from '../../config.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { joinNegativeValues, maxQpsFlag, positiveIntFlag, urlFlag } from '../options.ts';
+import { CALL_FLAGS, callSettings } from '../call-settings.ts';
+import { joinNegativeValues, urlFlag } from '../options.ts';
 import type { SweepMode } from '../sweep-command.ts';
 import type { CliCommand } from './command.ts';
 
@@ -38,18 +39,13 @@ brake refused or the listing was incomplete, 2 invalid policy, options or creden
         enqueue: { type: 'boolean', default: false },
         'queue-url': { type: 'string' },
         force: { type: 'boolean', default: false },
-        endpoint: { type: 'string' },
-        'max-qps': { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-attempts': { type: 'string' },
         report: { type: 'string' },
+        ...CALL_FLAGS,
       },
     });
     if (values.policy === undefined) throw new ConfigError('sweep needs --policy FILE');
     const config = loadConfig(context.env);
     const mode = sweepMode(values, config.maxMessageBytes);
-    const endpoint = urlFlag('endpoint', values.endpoint) ?? config.ecsEndpoint;
-    const maxQps = maxQpsFlag(values['max-qps']) ?? config.maxQps;
     // The policy parser and the SQS SDK load only for this command, so `run` starts fast.
     const { sweepCommand } = await import('../sweep-command.ts');
     const aws = mode.kind === 'enqueue' ? await loadSqs() : undefined;
@@ -57,18 +53,12 @@ brake refused or the listing was incomplete, 2 invalid policy, options or creden
     try {
       return await sweepCommand(
         {
+          ...callSettings(values, config),
           policyFile: values.policy,
           regions: values.region,
           mode,
           force: values.force,
-          ...(endpoint !== undefined && { endpoint }),
-          ...(maxQps !== undefined && { maxQps }),
-          concurrency: positiveIntFlag('concurrency', values.concurrency) ?? config.concurrency,
-          maxAttempts: positiveIntFlag('max-attempts', values['max-attempts']) ?? config.maxAttempts,
-          requestTimeoutMs: config.requestTimeoutMs,
-          maxResources: config.maxResources,
           ...(values.report !== undefined && { report: values.report }),
-          logLevel: config.logLevel,
         },
         {
           stdout: context.stdout,
