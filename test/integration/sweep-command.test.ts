@@ -386,6 +386,29 @@ describe('sweep brake', () => {
   });
 });
 
+describe('sweep with throttled listing APIs', () => {
+  it("retries the throttled list calls and still reaches the policy's intent", async () => {
+    // Prepare: each list API takes one call at a time, a few a second; the client asks for far more
+    const em = await start({
+      describeTagsMaxQps: 10,
+      describeTagsBurst: 1,
+      listTagResourcesMaxQps: 40,
+      listTagResourcesBurst: 1,
+    });
+    const policyFile = await file(policyText());
+    // Act
+    const { exitCode, summary } = await runSweep(em, { policyFile, maxAttempts: 8 });
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(summary).toMatchObject({ complete: true, resourcesMatched: 3 });
+    expect(summary?.throttled).toBeGreaterThan(0);
+    expect(summary?.throttled).toBe(
+      (em.stats().byAction.DescribeTags?.throttled ?? 0) + (em.stats().byAction.ListTagResources?.throttled ?? 0),
+    );
+    expect(state(em)).toStrictEqual(INTENT);
+  });
+});
+
 describe('sweep with a listing that keeps failing', () => {
   it('names the partitions it could not list, changes nothing there, and exits 1', async () => {
     // Prepare: ListTagResources gets one call in a thousand seconds, and the test spends it
