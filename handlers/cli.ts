@@ -63,11 +63,17 @@ examples/inventory.json. Credentials: access key id "emulator-key-id", secret "e
   },
   {
     name: 'local',
-    summary: 'the whole stack on 127.0.0.1: SQS and ECS emulators and a Lambda-like poller (dev)',
-    usage: `tag-cleanup local [--no-examples] [--once] [--function-timeout-ms N]
+    summary: 'the whole stack on 127.0.0.1: SQS and ECS emulators, ingest endpoint, Lambda-like pollers (dev)',
+    usage: `tag-cleanup local [--no-examples] [--once] [--function-timeout-ms N] [--policy FILE]
+                   [--ingest-port N] [--sqs-port N] [--emulator-port N]
 
-npm run local: fauxqs with the work queue and DLQ, the ECS emulator, and a poller that invokes the real
-handler the way Lambda's SQS event source does (this replaces \`serverless invoke local\`).`,
+npm run local: fauxqs with the work and events queues and their DLQs, the ECS emulator (access key id
+"emulator-key-id", secret "emulator-key-secret"), the ingest endpoint (Function URL events for the real
+ingest handler; token from TAG_CLEANUP_INGEST_TOKEN, else a random one, printed), and two pollers that
+invoke the real cleanup and event handlers the way Lambda's SQS event source does (this replaces
+\`serverless invoke local\`). The banner prints a curl line that posts a sample event.
+  --policy FILE       the event adapter's policy (default policies/no-temporary-tags.yaml)
+  --*-port N          fixed ports for a second terminal (default 0: any free port)`,
     async main(args, context) {
       const { values } = parseArgs({
         args: [...args],
@@ -75,10 +81,14 @@ handler the way Lambda's SQS event source does (this replaces \`serverless invok
           'no-examples': { type: 'boolean', default: false },
           once: { type: 'boolean', default: false },
           'function-timeout-ms': { type: 'string', default: '30000' },
+          policy: { type: 'string' },
+          'ingest-port': { type: 'string' },
+          'sqs-port': { type: 'string' },
+          'emulator-port': { type: 'string' },
         },
       });
       const config = loadConfig(context.env);
-      const { runLocal } = await import('../dev/local/local-command.ts');
+      const { runLocal, portFlag } = await import('../dev/local/local-command.ts');
       return runLocal(
         {
           examplesDir: context.examplesDir,
@@ -86,8 +96,14 @@ handler the way Lambda's SQS event source does (this replaces \`serverless invok
           once: values.once,
           functionTimeoutMs: positiveIntFlag('function-timeout-ms', values['function-timeout-ms']) ?? 30_000,
           logLevel: config.logLevel,
+          ...(values.policy !== undefined && { policyFile: values.policy }),
+          ports: {
+            ingest: portFlag('ingest-port', values['ingest-port']),
+            sqs: portFlag('sqs-port', values['sqs-port']),
+            emulator: portFlag('emulator-port', values['emulator-port']),
+          },
         },
-        { stdout: context.stdout, stderr: context.stderr },
+        { stdout: context.stdout, stderr: context.stderr, env: context.env },
       );
     },
   },

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { positiveIntFlag, positiveNumberFlag, rateFlag } from '../../lib/cli/options.ts';
-import { EMULATOR_ACCESS_KEY_ID } from './defaults.ts';
+import { explainBusyPort } from '../local/busy-port.ts';
+import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from './defaults.ts';
 import type { FaultOptions } from './faults.ts';
 import { loadInventory } from './inventory-file.ts';
 import { startEmulator } from './server.ts';
@@ -41,6 +42,7 @@ export async function runEmulatorCommand(args: readonly string[], env: EmulatorC
     return 2;
   }
   const inventory = await loadInventory(values.inventory ?? `${env.examplesDir}/inventory.json`);
+  // A port in use is one line naming the flag, not a stack trace (the CLI prints a ConfigError and exits 2).
   const running = await startEmulator({
     port,
     inventory,
@@ -53,11 +55,14 @@ export async function runEmulatorCommand(args: readonly string[], env: EmulatorC
       positiveNumberFlag('list-tag-resources-max-qps', values['list-tag-resources-max-qps']),
     ),
     ...optional('listPageSize', positiveIntFlag('list-page-size', values['list-page-size'])),
+  }).catch((error: unknown) => {
+    throw explainBusyPort(error, { '--port': port });
   });
   env.stdout.write(
     `ECS emulator listening on ${running.url}\n` +
-      `  access key id: ${EMULATOR_ACCESS_KEY_ID} (secret: the emulator default, see README)\n` +
-      `  try: TAG_CLEANUP_ECS_ENDPOINT=${running.url} tag-cleanup run examples/manifests/01-compliance-sweep.json\n`,
+      `  credentials: access key id "${EMULATOR_ACCESS_KEY_ID}", secret "${EMULATOR_ACCESS_KEY_SECRET}" (documented, not secret)\n` +
+      `  try: TAG_CLEANUP_ECS_ENDPOINT=${running.url} ALIBABA_CLOUD_ACCESS_KEY_ID=${EMULATOR_ACCESS_KEY_ID} ` +
+      `ALIBABA_CLOUD_ACCESS_KEY_SECRET=${EMULATOR_ACCESS_KEY_SECRET} npm run --silent cli -- run examples/manifests/01-compliance-sweep.json\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -46,6 +46,11 @@ export interface PollerOptions {
   readonly visibilityTimeoutSeconds?: number;
   /** Long-poll wait per ReceiveMessage, 0..20; short keeps stop() quick. @default 1 */
   readonly waitTimeSeconds?: number;
+  /**
+   * Lambda's `MaximumBatchingWindowInSeconds`, in ms: after the first message, keep gathering until the batch
+   * is full or this long has passed. @default 0 (invoke with what the first receive returned)
+   */
+  readonly maximumBatchingWindowMs?: number;
   /** Used for the context's ARN and log names. @default 'tag-cleanup-local-cleanup' */
   readonly functionName?: string;
   /** Reported in the context. @default '512' */
@@ -74,6 +79,7 @@ interface PollerSettings extends InvokeSettings {
   readonly queueUrl: string;
   readonly batchSize: number;
   readonly waitTimeSeconds: number;
+  readonly maximumBatchingWindowMs: number;
   readonly visibilityTimeoutSeconds: number | undefined;
   readonly onInvoke: ((report: InvokeReport) => void) | undefined;
   readonly onError: (error: unknown, during: 'receive' | 'delete' | 'attributes') => void;
@@ -121,6 +127,10 @@ function resolveOptions(options: PollerOptions): PollerSettings {
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) {
     throw new RangeError(`batchSize must be a whole number from 1 to 10 (got ${batchSize})`);
   }
+  const windowMs = options.maximumBatchingWindowMs ?? 0;
+  if (!Number.isFinite(windowMs) || windowMs < 0 || windowMs > 300_000) {
+    throw new RangeError(`maximumBatchingWindowMs must be from 0 to 300000 (got ${windowMs})`);
+  }
   return {
     sqs: options.sqs,
     queueUrl: options.queueUrl,
@@ -130,6 +140,7 @@ function resolveOptions(options: PollerOptions): PollerSettings {
     memoryLimitInMB: options.memoryLimitInMB ?? '512',
     batchSize,
     waitTimeSeconds: options.waitTimeSeconds ?? 1,
+    maximumBatchingWindowMs: windowMs,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
     onInvoke: options.onInvoke,
     onError: options.onError ?? (() => {}),
@@ -142,6 +153,7 @@ async function pollLoop(settings: PollerSettings, state: PollerState, signal: Ab
     let messages: Message[];
     try {
       messages = await receiveBatch(settings, signal);
+      if (messages.length > 0) messages = await fillBatch(settings, messages, signal);
     } catch (error) {
       if (signal.aborted) break;
       settings.onError(error, 'receive');
@@ -165,12 +177,45 @@ async function pollLoop(settings: PollerSettings, state: PollerState, signal: Ab
   }
 }
 
-async function receiveBatch(settings: PollerSettings, signal: AbortSignal): Promise<Message[]> {
+/**
+ * The batching window: short receives until the batch is full or the window, counted from the first
+ * message, has passed. Messages already received stay in flight meanwhile, as on Lambda. Never throws.
+ */
+async function fillBatch(settings: PollerSettings, first: Message[], signal: AbortSignal): Promise<Message[]> {
+  const batch = [...first];
+  const closesAt = Date.now() + settings.maximumBatchingWindowMs;
+  while (batch.length < settings.batchSize && Date.now() < closesAt && !signal.aborted) {
+    let more: Message[];
+    try {
+      more = await receiveBatch(settings, signal, { max: settings.batchSize - batch.length, waitSeconds: 0 });
+    } catch (error) {
+      // Invoke with what is in hand rather than leave it in flight until the visibility timeout.
+      if (!signal.aborted) settings.onError(error, 'receive');
+      break;
+    }
+    batch.push(...more);
+    if (more.length === 0) {
+      await delay(Math.min(EMPTY_RECEIVE_PAUSE_MS, Math.max(0, closesAt - Date.now())), undefined, { signal }).catch(
+        () => {},
+      );
+    }
+  }
+  return batch;
+}
+
+async function receiveBatch(
+  settings: PollerSettings,
+  signal: AbortSignal,
+  limits: { readonly max: number; readonly waitSeconds: number } = {
+    max: settings.batchSize,
+    waitSeconds: settings.waitTimeSeconds,
+  },
+): Promise<Message[]> {
   const out = await settings.sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: settings.queueUrl,
-      MaxNumberOfMessages: settings.batchSize,
-      WaitTimeSeconds: settings.waitTimeSeconds,
+      MaxNumberOfMessages: limits.max,
+      WaitTimeSeconds: limits.waitSeconds,
       ...(settings.visibilityTimeoutSeconds === undefined
         ? {}
         : { VisibilityTimeout: settings.visibilityTimeoutSeconds }),

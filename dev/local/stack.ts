@@ -24,6 +24,16 @@ export interface LocalStackOptions extends Omit<EmulatorOptions, 'host' | 'port'
   readonly emulatorPort?: number;
   /** When given, a poller feeds the work queue to this handler, like the Lambda event source mapping. */
   readonly poller?: Omit<PollerOptions, 'sqs' | 'queueUrl'>;
+  /** Also creates the events queue and its DLQ (`tag-cleanup-local-events`, `…-events-dlq`). @default false */
+  readonly eventsQueue?: boolean;
+}
+
+/** The event path's queues, as serverless.yml sets them up. */
+export interface EventsQueues {
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+  readonly dlqArn: string;
 }
 
 /** Everything a local run needs to talk to the stack. */
@@ -46,6 +56,8 @@ export interface LocalStack {
   readonly env: Readonly<Record<string, string>>;
   /** Present when `poller` options were given. */
   readonly poller?: Poller;
+  /** Present when `eventsQueue` was set. */
+  readonly events?: EventsQueues;
   /** Stops the poller, the emulator and fauxqs, in that order. */
   close(): Promise<void>;
 }
@@ -53,7 +65,7 @@ export interface LocalStack {
 /** Starts fauxqs (work queue + DLQ with a redrive policy) and the ECS emulator on 127.0.0.1. */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   // Everything but the stack's own options goes to the emulator.
-  const { queueName, visibilityTimeoutSeconds, maxReceiveCount, maxMessageBytes, ...rest } = options;
+  const { queueName, visibilityTimeoutSeconds, maxReceiveCount, maxMessageBytes, eventsQueue, ...rest } = options;
   const { sqsPort, emulatorPort, poller: pollerOptions, ...emulatorOptions } = rest;
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -66,6 +78,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const sqs = localSqsClient(localSqs.endpoint);
     closers.push(async () => sqs.destroy());
     const { maxMessageBytes: maxBytes, ...queues } = await createQueuePair(sqs, options);
+    const events = eventsQueue ? await createEventsQueues(sqs, options) : undefined;
     const emulator = await startEmulator({ ...emulatorOptions, host: '127.0.0.1', port: emulatorPort ?? 0 });
     closers.push(() => emulator.close());
     const credentials = stackCredentials(options.accounts);
@@ -81,6 +94,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emulator,
       credentials,
       sqsEndpoint: localSqs.endpoint,
+      events,
     });
     return {
       sqsEndpoint: localSqs.endpoint,
@@ -90,6 +104,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       credentials,
       env,
       ...(poller === undefined ? {} : { poller }),
+      ...(events === undefined ? {} : { events }),
       close: closeAll,
     };
   } catch (error) {
@@ -118,6 +133,23 @@ async function createQueuePair(
   return { queueUrl, queueArn: await queueArn(sqs, queueUrl), dlqUrl, dlqArn, maxMessageBytes };
 }
 
+/**
+ * The events queue and its DLQ as serverless.yml has them: 1 MiB messages (ingest escapes bodies to ASCII,
+ * which can grow them), a redrive after the same number of receives as the work queue.
+ */
+async function createEventsQueues(sqs: SQSClient, options: LocalStackOptions): Promise<EventsQueues> {
+  const name = `${(options.queueName ?? 'tag-cleanup-local-work').replace(/-work$/, '')}-events`;
+  const dlqUrl = await createQueue(sqs, `${name}-dlq`, { MessageRetentionPeriod: '1209600' });
+  const dlqArn = await queueArn(sqs, dlqUrl);
+  const queueUrl = await createQueue(sqs, name, {
+    VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 60),
+    MaximumMessageSize: '1048576',
+    MessageRetentionPeriod: '86400',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount ?? 5 }),
+  });
+  return { queueUrl, queueArn: await queueArn(sqs, queueUrl), dlqUrl, dlqArn };
+}
+
 function stackCredentials(accounts: LocalStackOptions['accounts']): LocalStack['credentials'] {
   const account = accounts?.[0];
   return {
@@ -133,8 +165,13 @@ function stackEnv(stack: {
   readonly emulator: RunningEmulator;
   readonly credentials: LocalStack['credentials'];
   readonly sqsEndpoint: string;
+  readonly events: EventsQueues | undefined;
 }): Record<string, string> {
   return {
+    ...(stack.events && {
+      TAG_CLEANUP_EVENTS_QUEUE_URL: stack.events.queueUrl,
+      TAG_CLEANUP_EVENTS_DLQ_URL: stack.events.dlqUrl,
+    }),
     TAG_CLEANUP_ECS_ENDPOINT: stack.emulator.url,
     TAG_CLEANUP_QUEUE_URL: stack.queueUrl,
     TAG_CLEANUP_DLQ_URL: stack.dlqUrl,
