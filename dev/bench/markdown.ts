@@ -1,17 +1,23 @@
+import { type BenchChart, benchCharts, chartLink } from './bench-charts.ts';
 import { type BenchRun, judge, notes, resultsTable } from './report.ts';
 import { BURST, LIMIT_QPS, RESOURCES } from './scenarios.ts';
 import { EXECUTOR_CONCURRENCY, NAIVE_CONCURRENCY } from './strategies/index.ts';
+import { sweepNotes, sweepSetupLines, sweepTables } from './sweep-report.ts';
 import { CALLS_PER_RESOURCE, TAGS_PER_RESOURCE } from './workload.ts';
+
+/** The sweep's picture goes in the sweep section; the others under Pictures. */
+const SWEEP_CHART = 'sweep.svg';
 
 /** The whole BENCHMARKS.md. */
 export function markdown(run: BenchRun): string {
   const verdicts = judge(run);
   const met = verdicts.filter((v) => v.pass).length;
-  const noteList = notes(run, verdicts);
+  const noteList = [...notes(run, verdicts), ...sweepNotes(run.sweep, verdicts)];
+  const charts = benchCharts(run);
   return [
     '# Benchmarks',
     '',
-    'Written by `npm run bench` (bench/run.ts); rerun it rather than editing this file.',
+    'Written by `npm run bench` (dev/bench/run.ts), pictures included; rerun it rather than editing this file.',
     '',
     `- commit \`${run.commit}\`, ${run.date}`,
     `- Node ${run.node}, ${run.cores} cores (${run.cpu}); the whole bench took ${run.totalSeconds.toFixed(0)} s`,
@@ -24,6 +30,11 @@ export function markdown(run: BenchRun): string {
     '',
     resultsTable(run, verdicts),
     '',
+    ...picturesSection(charts.filter((c) => c.file !== SWEEP_CHART)),
+    ...sweepSection(
+      run,
+      charts.filter((c) => c.file === SWEEP_CHART),
+    ),
     `## Targets (${met} of ${verdicts.length} met)`,
     '',
     '| scenario | target | result |',
@@ -34,9 +45,37 @@ export function markdown(run: BenchRun): string {
   ].join('\n');
 }
 
+function picturesSection(charts: readonly BenchChart[]): string[] {
+  if (charts.length === 0) return [];
+  return [
+    '## Pictures',
+    '',
+    'Calls per second as the emulator judged them, by when the client sent them (250 ms bins): accepted in blue, ' +
+      'throttled stacked on top in orange, so a bar is everything sent in that bin; the dashed line is L.',
+    '',
+    ...charts.flatMap((c) => [chartLink(c), '']),
+  ];
+}
+
+function sweepSection(run: BenchRun, charts: readonly BenchChart[]): string[] {
+  if (run.sweep.length === 0) return [];
+  return [
+    '## Sweep',
+    '',
+    "Issue 10: listing a policy's inventory (DescribeTags, then ListTagResources by the matching keys), under " +
+      'one rate controller per API.',
+    '',
+    ...sweepSetupLines(run.sweep),
+    '',
+    sweepTables(run.sweep),
+    '',
+    ...charts.flatMap((c) => [chartLink(c), '']),
+  ];
+}
+
 function setupSection(): string[] {
   return [
-    '## Setup',
+    '## Setup (RemoveTags scenarios)',
     '',
     `- The project's ECS emulator over HTTP on 127.0.0.1, flow control L = ${LIMIT_QPS} calls/s with a burst of ` +
       `${BURST} calls (a token bucket, full at the start). A tenth of a second's burst: a per-second quota lets a ` +

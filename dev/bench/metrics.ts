@@ -14,6 +14,10 @@ export interface ClientSummary {
   readonly failedResources: number;
   /** Requests sent, retries included. */
   readonly requests: number;
+  /** When each accepted attempt was sent, epoch ms (for the pictures). */
+  readonly okSentAt: number[];
+  /** When each throttled attempt was sent, epoch ms. */
+  readonly throttledSentAt: number[];
   /** The controller's rate every 250 ms (only with BENCH_TRACE=1, for tuning). */
   readonly rateTrace?: number[];
 }

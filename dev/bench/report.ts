@@ -3,6 +3,8 @@ import type { PlanResult } from './plan-worker.ts';
 import { SERVER_SCENARIOS, type ServerScenario, type Targets } from './scenarios.ts';
 import type { ServerResult } from './server-scenario.ts';
 import { STRATEGY_LABELS } from './strategies/index.ts';
+import { judgeSweep } from './sweep-report.ts';
+import type { SweepResult } from './sweep-scenario.ts';
 
 /** Plan scenario targets: time to parse and plan, and the process's peak memory. */
 export const PLAN_TARGET_MS = 1000;
@@ -36,6 +38,8 @@ export interface BenchRun {
   readonly cpu: string;
   readonly totalSeconds: number;
   readonly server: readonly ServerResult[];
+  /** The sweep runs (sweep-scenario.ts). */
+  readonly sweep: readonly SweepResult[];
   /** `plan`: planManifest on a validated manifest (judged); `parse`: the same from JSON text. */
   readonly plan: { readonly plan: PlanResult; readonly parse: PlanResult };
   readonly coldStart: ColdStartResult;
@@ -75,7 +79,7 @@ export function judge(run: BenchRun): Verdict[] {
     verdicts.push(judgeTargets(scenario, ours));
     if (sdk) verdicts.push(...againstSdk(scenario.id, ours, sdk));
   }
-  return [...verdicts, ...judgePlan(run.plan), ...judgeColdStart(run.coldStart)];
+  return [...verdicts, ...judgeSweep(run.sweep), ...judgePlan(run.plan), ...judgeColdStart(run.coldStart)];
 }
 
 /** The project against the AWS SDK limiter in one scenario: goodput at least as high, throttles as rare. */

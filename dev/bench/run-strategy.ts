@@ -55,11 +55,15 @@ export async function runStrategy(input: StrategyRunInput): Promise<ClientSummar
     let firstSentAt = Number.POSITIVE_INFINITY;
     let lastDoneAt = Number.NEGATIVE_INFINITY;
     let requests = 0;
+    const okSentAt: number[] = [];
+    const throttledSentAt: number[] = [];
     for (const list of timing.attempts.values()) {
       for (const attempt of list) {
         firstSentAt = Math.min(firstSentAt, attempt.sentAt);
         lastDoneAt = Math.max(lastDoneAt, attempt.doneAt);
         requests++;
+        if (attempt.outcome === 'ok') okSentAt.push(attempt.sentAt);
+        else if (attempt.outcome === 'throttle') throttledSentAt.push(attempt.sentAt);
       }
     }
     if (requests === 0) firstSentAt = lastDoneAt = benchClock();
@@ -69,6 +73,8 @@ export async function runStrategy(input: StrategyRunInput): Promise<ClientSummar
       addedLatenciesMs: addedLatencies(input.workload.manifest, timing.attempts, firstSentAt, input.idealQps),
       failedResources: report.outcomes.filter((o) => o.outcome !== 'removed').length,
       requests,
+      okSentAt,
+      throttledSentAt,
       ...(tracer && { rateTrace }),
     };
   } finally {

@@ -1,12 +1,14 @@
 /**
- * `npm run bench`: every scenario of the throughput issue, side by side, in one run. Prints the table and
- * writes BENCHMARKS.md. Options (after `--`): `--only=at-limit,plan` runs a subset and writes nothing;
- * `--no-write` prints only. BENCH_VERBOSE=1 adds per-run detail on stderr.
+ * `npm run bench`: every scenario of the throughput and sweep issues, side by side, in one run. Prints the
+ * tables and writes BENCHMARKS.md and its pictures (dev/bench/charts/). Options (after `--`):
+ * `--only=at-limit,sweep,plan` runs a subset and writes nothing; `--no-write` prints only. BENCH_VERBOSE=1
+ * adds per-run detail on stderr.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { writeBenchCharts } from './bench-charts.ts';
 import { type ColdStartResult, runColdStartScenario } from './cold-start.ts';
 import { markdown } from './markdown.ts';
 import { runPlanScenario } from './plan-scenario.ts';
@@ -15,6 +17,8 @@ import { warmUp } from './run-strategy.ts';
 import { SERVER_SCENARIOS } from './scenarios.ts';
 import { runServerScenario, type ServerResult } from './server-scenario.ts';
 import { STRATEGY_IDS, STRATEGY_LABELS } from './strategies/index.ts';
+import { sweepCalls, sweepTables } from './sweep-report.ts';
+import { runSweepScenario, SWEEP_RUNS, type SweepResult } from './sweep-scenario.ts';
 
 const BENCHMARKS_PATH = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
 
@@ -45,10 +49,12 @@ async function main(): Promise<void> {
   log('warming up (not measured)…');
   await warmUp(STRATEGY_IDS);
   const server = await serverScenarios(wanted);
+  const sweep = wanted('sweep') ? await sweepScenarios() : [];
   const plan = wanted('plan') ? await planScenario() : undefined;
   const coldStart = wanted('cold-start') ? await coldStartScenario() : undefined;
-  if (!plan || !coldStart) {
+  if (!plan || !coldStart || sweep.length === 0) {
     // A partial run has no complete table to judge; the lines above are the result.
+    if (sweep.length > 0) process.stdout.write(`\n${sweepTables(sweep)}\n`);
     return;
   }
   const run: BenchRun = {
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
     cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
     totalSeconds: (Date.now() - startedAt) / 1000,
     server,
+    sweep,
     plan,
     coldStart,
   };
@@ -81,6 +88,20 @@ async function serverScenarios(wanted: (id: string) => boolean): Promise<ServerR
   return server;
 }
 
+async function sweepScenarios(): Promise<SweepResult[]> {
+  const results: SweepResult[] = [];
+  for (const sweepRun of SWEEP_RUNS) {
+    const r = await runSweepScenario(sweepRun);
+    results.push(r);
+    log(
+      `${r.id.padEnd(10)} list calls ${sweepCalls(r)} (minimum ${r.minimum.describeTags + r.minimum.listTagResources}), ` +
+        r.apis.map((a) => `${a.api} goodput ${a.goodput.toFixed(3)} throttled ${a.throttled}`).join(', ') +
+        `, peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB, ${(r.durationMs / 1000).toFixed(1)} s`,
+    );
+  }
+  return results;
+}
+
 async function planScenario(): Promise<BenchRun['plan']> {
   const plan = await runPlanScenario();
   log(
@@ -101,10 +122,11 @@ async function coldStartScenario(): Promise<ColdStartResult> {
 /** Prints the table and the verdicts; writes BENCHMARKS.md after a full run. */
 async function report(run: BenchRun, write: boolean): Promise<void> {
   const verdicts = judge(run);
-  process.stdout.write(`\n${resultsTable(run, verdicts)}\n\n`);
+  process.stdout.write(`\n${resultsTable(run, verdicts)}\n\n${sweepTables(run.sweep)}\n\n`);
   for (const v of verdicts)
     process.stdout.write(`${v.pass ? 'pass' : 'MISS'}  ${v.scenario}: ${v.target}${v.pass ? '' : ` (${v.reason})`}\n`);
   if (write) {
+    for (const file of await writeBenchCharts(run)) log(`wrote ${file}`);
     await writeFile(BENCHMARKS_PATH, markdown(run));
     log(`\nwrote ${BENCHMARKS_PATH} (${run.totalSeconds.toFixed(0)} s)`);
   }

@@ -4,6 +4,7 @@ import { startEmulator } from '../emulator/server.ts';
 import type { EmulatorStats } from '../emulator/stats.ts';
 import type { FleetRunMessage, FleetWorkerMessage } from './fleet-worker.ts';
 import { type ClientSummary, percentile } from './metrics.ts';
+import { binRates, type RateBins } from './rate-bins.ts';
 import { runStrategy } from './run-strategy.ts';
 import { BURST, LIMIT_QPS, RESOURCES, type ServerScenario } from './scenarios.ts';
 import type { StrategyId } from './strategies/index.ts';
@@ -27,10 +28,8 @@ export interface ServerResult {
   readonly failedResources: number;
   readonly requests: number;
   readonly throttled: number;
-  /** Accepted calls per emulator second, for a look at the ramp (printed with BENCH_VERBOSE=1). */
-  readonly perSecondOk: readonly number[];
-  /** Throttled answers per emulator second. */
-  readonly perSecondThrottled: readonly number[];
+  /** Accepted and throttled calls over time, by when the client sent them, for the pictures. */
+  readonly bins: RateBins;
 }
 
 /** Bound on a fleet run, children included; they are killed past it. */
@@ -86,8 +85,11 @@ export async function runServerScenario(scenario: ServerScenario, strategy: Stra
       failedResources: summaries.reduce((n, s) => n + s.failedResources, 0),
       requests: stats.requests,
       throttled: stats.throttled,
-      perSecondOk: stats.perSecond.map((s) => s.ok),
-      perSecondThrottled: stats.perSecond.map((s) => s.throttled),
+      bins: binRates(
+        firstSentAt,
+        summaries.flatMap((s) => s.okSentAt),
+        summaries.flatMap((s) => s.throttledSentAt),
+      ),
     };
   } finally {
     await emulator.close();
