@@ -229,6 +229,72 @@ describe('startPoller', () => {
     expect((await fq.counts(queueUrl)).notVisible).toBe(2);
   });
 
+  /** Resolves once the queue shows `n` messages in flight (received by the poller, not yet deleted). */
+  async function inFlight(queueUrl: string, n: number): Promise<void> {
+    while ((await fq.counts(queueUrl)).notVisible < n) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  it('gathers messages sent within the batching window into the same invocation', async () => {
+    // Prepare
+    const { queueUrl } = await fq.createQueuePair(`poll-${++n}`);
+    const { reports, onInvoke } = collect();
+    poller = startPoller({
+      sqs: fq.sqs,
+      queueUrl,
+      functionTimeoutMs: 5000,
+      waitTimeSeconds: 0,
+      maximumBatchingWindowMs: 1500,
+      onInvoke,
+      handler: async () => {},
+    });
+    // Act: one message, and two more once the poller holds the first
+    const [first] = await seed(queueUrl, ['first']);
+    await inFlight(queueUrl, 1);
+    const later = await seed(queueUrl, ['second', 'third']);
+    await poller.runUntilIdle({ idleMs: 100, timeoutMs: 8000 });
+    // Assess
+    expect(reports.map((r) => r.messageIds)).toStrictEqual([[first, ...later]]);
+  });
+
+  it('invokes as soon as the batch is full, without waiting out the window', async () => {
+    // Prepare
+    const { queueUrl } = await fq.createQueuePair(`poll-${++n}`);
+    let resolveReport: (r: InvokeReport) => void = () => {};
+    const invoked = new Promise<InvokeReport>((resolve) => {
+      resolveReport = resolve;
+    });
+    poller = startPoller({
+      sqs: fq.sqs,
+      queueUrl,
+      functionTimeoutMs: 5000,
+      waitTimeSeconds: 0,
+      batchSize: 2,
+      // Far longer than the test's timeout: only a full batch can end the wait in time.
+      maximumBatchingWindowMs: 120_000,
+      onInvoke: (r) => resolveReport(r),
+      handler: async () => {},
+    });
+    // Act
+    const [first] = await seed(queueUrl, ['first']);
+    await inFlight(queueUrl, 1);
+    const [second] = await seed(queueUrl, ['second']);
+    const report = await invoked;
+    // Assess
+    expect(report.messageIds).toStrictEqual([first, second]);
+  });
+
+  it.each([-1, 300_001, Number.NaN])('refuses a batching window of %s ms', (windowMs) => {
+    expect(() =>
+      startPoller({
+        sqs: fq.sqs,
+        queueUrl: 'http://127.0.0.1:1/000000000000/none',
+        functionTimeoutMs: 1000,
+        maximumBatchingWindowMs: windowMs,
+        handler: async () => {},
+      }),
+    ).toThrow(RangeError);
+  });
+
   it('stops when its abort signal fires', async () => {
     // Prepare
     const { queueUrl } = await fq.createQueuePair(`poll-${++n}`);
@@ -299,5 +365,28 @@ describe('startLocalStack', () => {
     // Assess: nothing listens any more.
     await expect(fetch(stack.emulator.url)).rejects.toThrow();
     await expect(fetch(stack.sqsEndpoint)).rejects.toThrow();
+  });
+
+  it('creates the events queue with its own DLQ when asked, and names both in the environment', async () => {
+    // Prepare
+    const stack = await startLocalStack({ inventory: { resources: [] }, eventsQueue: true, maxReceiveCount: 4 });
+    try {
+      // Act
+      const attributes = await stack.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: stack.events?.queueUrl, AttributeNames: ['RedrivePolicy'] }),
+      );
+      // Assess
+      expect(stack.events?.queueUrl).toMatch(/tag-cleanup-local-events$/);
+      expect(JSON.parse(attributes.Attributes?.RedrivePolicy ?? '{}')).toStrictEqual({
+        deadLetterTargetArn: stack.events?.dlqArn,
+        maxReceiveCount: 4,
+      });
+      expect(stack.env).toMatchObject({
+        TAG_CLEANUP_EVENTS_QUEUE_URL: stack.events?.queueUrl,
+        TAG_CLEANUP_EVENTS_DLQ_URL: stack.events?.dlqUrl,
+      });
+    } finally {
+      await stack.close();
+    }
   });
 });
