@@ -59,6 +59,24 @@ export class NetworkError extends CleanupError {
   }
 }
 
+/**
+ * The API endpoint does not answer at all: its host name does not resolve, or requests in a row got no
+ * response (refused, reset, timed out). Calling on would only grind through every retry of every resource.
+ */
+export class EndpointUnreachableError extends CleanupError {
+  override name = 'EndpointUnreachableError';
+  constructor(
+    /** Requests in a row that got no answer (1 for a host name that does not resolve). */
+    readonly failures: number,
+    /** The last network error's code, such as `ECONNREFUSED`, `ENOTFOUND` or `Timeout`. */
+    readonly lastCode: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** Raised when a call would have to start after the run's deadline. */
 export class DeadlineError extends CleanupError {
   override name = 'DeadlineError';
@@ -142,7 +160,8 @@ const FATAL_PREFIXES = ['InvalidSecurityToken.', 'InvalidTimeStamp.'];
 
 /** Maps any error to the single class that decides retry, fail or stop. */
 export function classifyError(error: unknown): ErrorClass {
-  if (error instanceof NetworkError) return 'transient';
+  // A host name that does not exist will not exist on retry; anything else may be a blip (see the executor).
+  if (error instanceof NetworkError) return error.code === 'ENOTFOUND' ? 'fatal' : 'transient';
   if (error instanceof CredentialsError) return 'fatal';
   if (!(error instanceof ApiError)) return 'fatal'; // a bug of ours: stop rather than hammer the API
   const { code, httpStatus } = error;

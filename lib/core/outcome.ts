@@ -2,6 +2,7 @@ import {
   ApiError,
   CleanupError,
   DeadlineError,
+  EndpointUnreachableError,
   formatIssues,
   messageOf,
   NetworkError,
@@ -144,6 +145,7 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     };
   }
   if (error instanceof NetworkError) return { code: error.code, message: error.message };
+  if (error instanceof EndpointUnreachableError) return { code: 'EndpointUnreachable', message: error.message };
   if (error instanceof DeadlineError) return { code: 'DeadlineExceeded', message: error.message };
   if (error instanceof CleanupError) return { code: error.name, message: error.message };
   return { code: 'InternalError', message: messageOf(error) };

@@ -1,11 +1,20 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { backoffDelayMs } from '../core/backoff.ts';
-import { ApiError, classifyError, DeadlineError, type ErrorClass, StoppedError } from '../core/errors.ts';
+import {
+  ApiError,
+  classifyError,
+  DeadlineError,
+  type EndpointUnreachableError,
+  type ErrorClass,
+  NetworkError,
+  StoppedError,
+} from '../core/errors.ts';
 import type { GiveUpReason } from '../core/outcome.ts';
 import type { CallOptions, Sleep } from '../core/ports.ts';
 import { abortableSleep } from '../core/sleep.ts';
 import type { Logger } from '../logger.ts';
+import { EndpointWatch } from './endpoint-watch.ts';
 import type { AdaptiveRateController } from './rate-controller.ts';
 
 export interface ExecutorOptions {
@@ -55,6 +64,8 @@ interface CallState {
   lastClass: ErrorClass | undefined;
   /** When the latest attempt went out, so the rate controller can tell a stale throttle from a fresh one. */
   sentAt: number | undefined;
+  /** The latest attempt's timeout was shortened to end before the deadline. */
+  cutShort: boolean;
 }
 
 /** Counters for the summary lines and the bench. */
@@ -88,6 +99,8 @@ export class Executor {
   /** Until one call has had an answer, only that call is in flight (see {@link Executor.run}). */
   #probeSent = false;
   #nonceRefusals = 0;
+  /** Stops the run when the endpoint does not resolve, or gives no answer to requests in a row. */
+  readonly #endpoint = new EndpointWatch();
   #probeAnswered = false;
   readonly #probeDone: Promise<void>;
   #openProbeGate: () => void = () => undefined;
@@ -159,12 +172,14 @@ export class Executor {
       lastError: undefined,
       lastClass: undefined,
       sentAt: undefined,
+      cutShort: false,
     };
     while (call.attempts < this.#options.maxAttempts) {
       if (this.stopped) return giveUp(call, 'stopped', this.#stopError, 'fatal');
       try {
         const value = await this.#limit(() => this.#send(attempt, call, context, deadlineAt));
         this.#options.rate.onSuccess();
+        this.#endpoint.answered();
         this.#probeAnsweredWith('ok');
         return { ok: true, value, attempts: call.attempts, throttles: call.throttles };
       } catch (error) {
@@ -190,8 +205,10 @@ export class Executor {
     // Slots are handed out when due, at the rate of that moment, so a cut reaches the wire at once.
     await this.#options.rate.acquire(deadlineAt, this.#stop.signal);
     if (this.stopped) throw new StoppedError('run stopped');
-    const timeoutMs = Math.min(this.#options.requestTimeoutMs ?? 10_000, deadlineAt - this.#now());
+    const requestTimeoutMs = this.#options.requestTimeoutMs ?? 10_000;
+    const timeoutMs = Math.min(requestTimeoutMs, deadlineAt - this.#now());
     if (timeoutMs <= 0) throw new DeadlineError('deadline reached');
+    call.cutShort = timeoutMs < requestTimeoutMs;
     call.attempts++;
     this.stats.attempts++;
     this.#options.logger?.debug({ event: 'call.attempt', ...context, attempt: call.attempts }, 'call.attempt');
@@ -219,6 +236,11 @@ export class Executor {
     this.#probeAnsweredWith(errorClass);
     call.lastError = error;
     call.lastClass = errorClass;
+    const unreachable = this.#watchEndpoint(error, call);
+    if (unreachable) {
+      this.stop(unreachable);
+      return giveUp(call, 'fatal', unreachable, 'fatal');
+    }
     if (errorClass === 'throttle') {
       call.throttles++;
       this.stats.throttled++;
@@ -232,6 +254,17 @@ export class Executor {
     }
     if (errorClass === 'permanent') return giveUp(call, 'permanent', error, errorClass);
     return errorClass;
+  }
+
+  /** Feeds the endpoint watch; returns the error to stop the run with when the endpoint never answers. */
+  #watchEndpoint(error: unknown, call: CallState): EndpointUnreachableError | undefined {
+    if (error instanceof ApiError) this.#endpoint.answered();
+    // Aborted is our own doing, and a timeout the deadline cut short says nothing about the endpoint.
+    if (!(error instanceof NetworkError) || error.code === 'Aborted' || (error.code === 'Timeout' && call.cutShort)) {
+      return undefined;
+    }
+    const now = this.#now();
+    return this.#endpoint.noAnswer(error, call.sentAt ?? now, now);
   }
 
   /** Sleeps out the backoff before a retry, outside any concurrency slot; gives up if it would pass the deadline. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../dev/emulator/server.ts';
 import { makeHandler } from '../../handlers/cleanup.ts';
@@ -258,5 +259,88 @@ describe('fatal authentication errors through the SQS handler', () => {
     expect(emulator.stats().requests).toBeLessThanOrEqual(MAX_REQUESTS);
     expect(await fauxqs.receiveAll(queueUrl)).toHaveLength(0);
     expect(await fauxqs.receiveAll(dlqUrl)).toHaveLength(0);
+  });
+});
+
+describe('an unreachable endpoint through the CLI engine (runManifests)', () => {
+  /** A port on 127.0.0.1 that was just listening and is closed now, so connecting to it is refused. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  /** A server on 127.0.0.1 that accepts every connection and never answers. */
+  async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const close = async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { port, close };
+  }
+
+  async function runAgainst(port: number, requestTimeoutMs: number) {
+    const { logger, records } = capturingLogger();
+    const client = new EcsClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: staticCredentials(STS),
+      requestTimeoutMs,
+    });
+    const report = await runManifests([manifest(entries())], {
+      client,
+      logger,
+      executor: {
+        rate: new AdaptiveRateController({ maxQps: 10_000 }),
+        concurrency: CONCURRENCY,
+        maxAttempts: 6,
+        requestTimeoutMs,
+        baseDelayMs: 1,
+        maxDelayMs: 5,
+      },
+    });
+    client.close();
+    return { report, records };
+  }
+
+  it('stops on refused connections as EndpointUnreachable and defers every resource once', async () => {
+    // Prepare
+    const port = await closedPort();
+    // Act
+    const { report, records } = await runAgainst(port, 2000);
+    // Assess
+    expect(report.fatal).toMatchObject({ code: 'EndpointUnreachable', message: expect.stringMatching(/ECONNREFUSED/) });
+    expect(report.outcomes.map((o) => o.resourceId).sort()).toStrictEqual(
+      entries()
+        .map((e) => e.resourceId)
+        .sort(),
+    );
+    expect(report.outcomes.every((o) => o.outcome === 'deferred')).toBe(true);
+    expect(report.executor.stats.attempts).toBeLessThanOrEqual(MAX_REQUESTS);
+    expect(records().filter((r) => r.event === 'run.fatal')).toMatchObject([
+      { error: { code: 'EndpointUnreachable' } },
+    ]);
+  });
+
+  it('stops on a server that never answers as EndpointUnreachable, after a bounded number of timeouts', async () => {
+    // Prepare
+    const silent = await silentServer();
+    // Act
+    const { report } = await runAgainst(silent.port, 200);
+    await silent.close();
+    // Assess
+    expect(report.fatal).toMatchObject({ code: 'EndpointUnreachable', message: expect.stringMatching(/Timeout/) });
+    expect(report.outcomes).toHaveLength(RESOURCES);
+    expect(report.outcomes.every((o) => o.outcome === 'deferred')).toBe(true);
+    // The probe alone, then one window of calls: the run never reaches the resources' retries.
+    expect(report.executor.stats.attempts).toBeLessThanOrEqual(1 + 2 * CONCURRENCY);
   });
 });

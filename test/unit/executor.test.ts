@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, DeadlineError, NetworkError } from '../../lib/core/errors.ts';
+import { ApiError, DeadlineError, EndpointUnreachableError, NetworkError } from '../../lib/core/errors.ts';
 import type { CallOptions, Sleep } from '../../lib/core/ports.ts';
 import { Executor, type ExecutorOptions } from '../../lib/engine/executor.ts';
 import { AdaptiveRateController } from '../../lib/engine/rate-controller.ts';
@@ -326,5 +326,101 @@ describe('Executor concurrency', () => {
       'stopped',
       'stopped',
     ]);
+  });
+});
+
+describe('Executor unreachable endpoint', () => {
+  // Lets every call started so far run up to its first await on something outside the executor.
+  const flushMicrotasks = () => new Promise((resolve) => setImmediate(resolve));
+  const refused = () => new NetworkError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9');
+  const timedOut = () => new NetworkError('Timeout', 'no response within 10000 ms');
+
+  it('stops the run at once as EndpointUnreachable when the host name does not resolve', async () => {
+    // Prepare
+    const time = fakeClock();
+    const exec = executor(time);
+    const attempt = scripted(new NetworkError('ENOTFOUND', 'getaddrinfo ENOTFOUND ecs.nowhere.example'));
+    const later = scripted();
+    // Act
+    const result = await exec.run(attempt.fn);
+    const after = await exec.run(later.fn);
+    // Assess
+    expect(result).toMatchObject({ ok: false, reason: 'fatal', attempts: 1 });
+    expect(exec.stopError).toBeInstanceOf(EndpointUnreachableError);
+    expect(exec.stopError).toMatchObject({ failures: 1, lastCode: 'ENOTFOUND' });
+    expect(after).toMatchObject({ ok: false, reason: 'stopped' });
+    expect(later.seen).toHaveLength(0);
+  });
+
+  it.each([
+    ['refused connections', refused],
+    ['timeouts', timedOut],
+  ])('stops after five %s in a row with no answer between', async (_label, error) => {
+    // Prepare
+    const time = fakeClock();
+    const exec = executor(time, { maxAttempts: 20 });
+    const attempt = scripted(...Array.from({ length: 20 }, error));
+    // Act
+    const result = await exec.run(attempt.fn);
+    // Assess
+    expect(result).toMatchObject({ ok: false, reason: 'fatal', attempts: 5 });
+    expect(exec.stopError).toBeInstanceOf(EndpointUnreachableError);
+    expect(exec.stopError).toMatchObject({ failures: 5, lastCode: error().code });
+  });
+
+  it('starts counting again after any answer from the API, even an error document', async () => {
+    // Prepare
+    const time = fakeClock();
+    const exec = executor(time, { maxAttempts: 20 });
+    const attempt = scripted(refused(), refused(), refused(), refused(), internalError(), refused(), refused());
+    // Act
+    const result = await exec.run(attempt.fn);
+    // Assess
+    expect(result).toMatchObject({ ok: true, attempts: 8 });
+    expect(exec.stopped).toBe(false);
+  });
+
+  it('does not stop for a wave of calls in flight that fail together once and then get through', async () => {
+    // Prepare: a first call answered, then eight calls in flight whose first attempts all time out at once
+    const time = fakeClock();
+    const exec = executor(time, { concurrency: 8 });
+    await exec.run(scripted().fn);
+    let release: () => void = () => undefined;
+    const blip = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let sent = 0;
+    const attempt = async (): Promise<string> => {
+      if (sent++ < 8) {
+        await blip;
+        throw timedOut();
+      }
+      return 'done';
+    };
+    // Act
+    const running = Array.from({ length: 8 }, () => exec.run(attempt));
+    await flushMicrotasks();
+    release();
+    const results = await Promise.all(running);
+    // Assess
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(exec.stopped).toBe(false);
+  });
+
+  it('does not count timeouts of requests the deadline cut short', async () => {
+    // Prepare
+    const time = fakeClock();
+    const exec = executor(time, {
+      maxAttempts: 8,
+      deadlineAt: time.now() + 5000,
+      requestTimeoutMs: 10_000,
+      baseDelayMs: 1,
+    });
+    const attempt = scripted(...Array.from({ length: 8 }, timedOut));
+    // Act
+    const result = await exec.run(attempt.fn);
+    // Assess
+    expect(result).toMatchObject({ ok: false, reason: 'exhausted', attempts: 8 });
+    expect(exec.stopped).toBe(false);
   });
 });

@@ -290,6 +290,25 @@ describe('pipeline retries', () => {
     expect(exitCodeFor(report)).toBe(1);
   });
 
+  it('stops at the first unresolvable host name as EndpointUnreachable and defers every resource once', async () => {
+    // Prepare: the client fails as it would for a host name that does not exist (a stub: no DNS query leaves)
+    const resources = Array.from({ length: 50 }, (_, i) => resource(`d-${i}`, { a: '1' }));
+    const { ecs, run, lines } = setUp(...resources);
+    ecs.fail({ error: new NetworkError('ENOTFOUND', 'getaddrinfo ENOTFOUND ecs.nowhere.example') });
+    const m = manifest(resources.map((r) => ({ resourceId: r.resourceId, tags: [{ key: 'a' }] })));
+    // Act
+    const report = await run([m]);
+    // Assess: one request, not six attempts per resource
+    expect(ecs.calls).toHaveLength(1);
+    expect(report.fatal).toMatchObject({ code: 'EndpointUnreachable', message: expect.stringMatching(/ENOTFOUND/) });
+    expect(new Set(report.outcomes.map((o) => o.resourceId)).size).toBe(50);
+    expect(report.outcomes.every((o) => o.outcome === 'deferred' && o.error?.code === 'EndpointUnreachable')).toBe(
+      true,
+    );
+    expect(lines('run.fatal')).toMatchObject([{ level: 'error', error: { code: 'EndpointUnreachable' } }]);
+    expect(exitCodeFor(report)).toBe(1);
+  });
+
   it('sends nothing past the deadline and fails the work it could not start', async () => {
     // Prepare
     const { ecs, run, clock } = setUp(resource('d-1', { a: '1' }));
