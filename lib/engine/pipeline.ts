@@ -1,3 +1,4 @@
+import { KNOWN_REGIONS } from '../core/ecs-api.ts';
 import type { Manifest, TagSpec } from '../core/manifest/types.ts';
 import {
   type FinishedResult,
@@ -50,6 +51,7 @@ export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promi
   const now = deps.now ?? Date.now;
   const reporter = new ManifestReporter(deps.logger, manifest.manifestId, manifest.dryRun, now, manifest.origin);
   const plan = planManifest(manifest);
+  warnUnknownRegions(manifest, plan, deps);
   const finished = (result: ResourceResult): ResourceResult => {
     if (result.status !== 'unfinished') reporter.report(result);
     deps.onResult?.(result);
@@ -79,6 +81,29 @@ export async function runManifest(manifest: Manifest, deps: PipelineDeps): Promi
     },
     outcomes: () => reporter.lines,
   };
+}
+
+const knownRegions = new Set(KNOWN_REGIONS);
+// The executor is the one object every manifest of a run shares, so it keys the regions warned about already.
+const warnedRegions = new WeakMap<Executor, Set<string>>();
+
+/**
+ * One `region.unknown` warning per run for each region outside the known list that calls will go to: a typo
+ * such as cn-hangzou passes the pattern check but reaches no endpoint. A warning only, since Alibaba adds
+ * regions faster than this list is updated.
+ */
+function warnUnknownRegions(manifest: Manifest, plan: Plan, deps: PipelineDeps): void {
+  let warned = warnedRegions.get(deps.executor);
+  if (warned === undefined) {
+    warned = new Set();
+    warnedRegions.set(deps.executor, warned);
+  }
+  for (const resource of plan.resources) {
+    const { regionId } = resource;
+    if (knownRegions.has(regionId) || warned.has(regionId)) continue;
+    warned.add(regionId);
+    deps.logger.warn({ event: 'region.unknown', regionId, manifestId: manifest.manifestId }, 'region.unknown');
+  }
 }
 
 /** Runs one resource's calls in order; a permanent error ends the resource, since the rest would fail alike. */

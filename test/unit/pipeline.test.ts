@@ -458,3 +458,44 @@ describe('pipeline log lines', () => {
     });
   });
 });
+
+describe('pipeline region check', () => {
+  it('warns once per run for each region outside the known list, whatever the number of manifests and entries', async () => {
+    // Prepare
+    const { run, lines } = setUp();
+    const typo = manifest(
+      [
+        { resourceId: 'd-1', tags: [{ key: 'a' }] },
+        { resourceId: 'd-2', tags: [{ key: 'a' }] },
+        { resourceId: 'd-3', regionId: 'xx-nowhere-1', tags: [{ key: 'a' }] },
+        { resourceId: 'd-4', regionId: 'cn-shanghai', tags: [{ key: 'a' }] },
+      ],
+      { manifestId: 'm-typo', regionId: 'cn-hangzou', dryRun: true },
+    );
+    const again = manifest([{ resourceId: 'd-5', tags: [{ key: 'a' }] }], {
+      manifestId: 'm-again',
+      regionId: 'cn-hangzou',
+      dryRun: true,
+    });
+    // Act
+    const report = await run([typo, again]);
+    // Assess: a warning, not an error: every resource is still planned
+    expect(lines('region.unknown').map((l) => [l.level, l.regionId])).toStrictEqual([
+      ['warn', 'cn-hangzou'],
+      ['warn', 'xx-nowhere-1'],
+    ]);
+    expect(report.outcomes.every((o) => o.outcome === 'planned')).toBe(true);
+  });
+
+  it('warns again in the next run, and never for a known region', async () => {
+    // Prepare
+    const { run, lines } = setUp();
+    const odd = manifest([{ resourceId: 'd-1', tags: [{ key: 'a' }] }], { regionId: 'eu-nowhere-9', dryRun: true });
+    const known = manifest([{ resourceId: 'd-1', tags: [{ key: 'a' }] }], { manifestId: 'm-ok', dryRun: true });
+    // Act
+    await run([odd]);
+    await run([odd, known]);
+    // Assess
+    expect(lines('region.unknown').map((l) => l.regionId)).toStrictEqual(['eu-nowhere-9', 'eu-nowhere-9']);
+  });
+});
