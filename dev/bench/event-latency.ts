@@ -11,6 +11,7 @@ import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createLogger } from '../../lib/logger.ts';
 import type { InventoryFile, RunningEmulator } from '../emulator/server.ts';
+import { addTagsEvent } from '../local/add-tags-event.ts';
 import { type LocalFunction, type LocalServices, startLocalServices } from '../local/local-services.ts';
 import { EventTimeline, PHASES, type Spread, type TimelineSummary } from './event-latency-timeline.ts';
 import { LATENCY, LIMIT_QPS } from './scenarios.ts';
@@ -113,23 +114,6 @@ function benchInventory(resourceIds: readonly string[]): InventoryFile {
   };
 }
 
-/** An ActionTrail record of AddTags on one instance, as EventBridge delivers it. */
-function addTagsEvent(id: string, resourceId: string): Record<string, unknown> {
-  return {
-    specversion: '1.0',
-    id,
-    source: 'acs.ecs',
-    type: 'ecs:ActionTrail:ApiCall',
-    aliyunregionid: REGION,
-    data: {
-      eventName: 'AddTags',
-      requestParameters: { RegionId: REGION, ResourceType: 'instance', ResourceId: resourceId, 'Tag.1.Key': 'tmp' },
-      referencedResources: { 'ACS::ECS::Instance': [resourceId] },
-      userIdentity: { type: 'ram-user', principalId: '206400000000000001' },
-    },
-  };
-}
-
 /** Marks the queue-side timestamps of a batch as its invocation starts. */
 function markBatch(timeline: EventTimeline, fn: LocalFunction, event: SQSEvent, startedMs: number): void {
   for (const record of event.Records) {
@@ -169,7 +153,15 @@ async function postSteadily(
   const answers: Promise<number>[] = [];
   for (const [i, id] of eventIds.entries()) {
     await delay(Math.max(0, startMs + i * intervalMs - Date.now()));
-    const body = JSON.stringify(addTagsEvent(id, resourceIds[i] as string));
+    const body = JSON.stringify(
+      addTagsEvent({
+        id,
+        regionId: REGION,
+        resourceType: 'instance',
+        resourceId: resourceIds[i] as string,
+        principalId: '206400000000000001',
+      }),
+    );
     timeline.mark(id, 'posted', Date.now());
     answers.push(
       fetch(`${services.ingest.url}/`, {

@@ -4,6 +4,7 @@ import type { LambdaFunctionURLEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InventoryFile } from '../../dev/emulator/server.ts';
 import { loadInventory } from '../../dev/emulator/server.ts';
+import { addTagsEvent } from '../../dev/local/add-tags-event.ts';
 import { type IngestServer, startIngestServer } from '../../dev/local/ingest-server.ts';
 import { bannerLines } from '../../dev/local/local-command.ts';
 import { renderLocalLine } from '../../dev/local/local-lines.ts';
@@ -46,20 +47,8 @@ async function samples(): Promise<Json[]> {
 }
 
 /** An AddTags call on a disk in cn-hangzhou, as ActionTrail reports it, by `principalId`. */
-function addTagsEvent(id: string, diskId: string, principalId: string): Json {
-  return {
-    specversion: '1.0',
-    id,
-    source: 'acs.ecs',
-    type: 'ecs:ActionTrail:ApiCall',
-    aliyunregionid: 'cn-hangzhou',
-    data: {
-      eventName: 'AddTags',
-      requestParameters: { RegionId: 'cn-hangzhou', ResourceType: 'disk', ResourceId: diskId, 'Tag.1.Key': 'tmp' },
-      referencedResources: { 'ACS::ECS::Disk': [diskId] },
-      userIdentity: { type: 'ram-user', principalId },
-    },
-  };
+function addTagsOnDisk(id: string, resourceId: string, principalId: string): Json {
+  return addTagsEvent({ id, regionId: 'cn-hangzhou', resourceType: 'disk', resourceId, principalId });
 }
 
 const extraEvents = {
@@ -71,7 +60,7 @@ const extraEvents = {
     aliyunregionid: 'cn-hangzhou',
     data: { resourceId: 'i-bp1protected01', resourceType: 'ALIYUN::ECS::Instance', state: 'Running' },
   },
-  self: addTagsEvent('e2e-self-01', 'd-bp1selfmade01', SELF),
+  self: addTagsOnDisk('e2e-self-01', 'd-bp1selfmade01', SELF),
   otherType: {
     specversion: '1.0',
     id: 'e2e-other-type-01',
@@ -80,7 +69,7 @@ const extraEvents = {
     aliyunregionid: 'cn-hangzhou',
     data: { resourceId: 'd-bp1othertype01' },
   },
-  unauthorized: addTagsEvent('e2e-unauthorized-01', 'd-bp1unauth01', '206400000000000001'),
+  unauthorized: addTagsOnDisk('e2e-unauthorized-01', 'd-bp1unauth01', '206400000000000001'),
 };
 
 let services: LocalServices;
