@@ -21,6 +21,9 @@ export function markdown(run: BenchRun): string {
     '',
     `- commit \`${run.commit}\`, ${run.date}`,
     `- Node ${run.node}, ${run.cores} cores (${run.cpu}); the whole bench took ${run.totalSeconds.toFixed(0)} s`,
+    `- 1-minute load average ${run.loadAverage.start.toFixed(2)} at the start, ${run.loadAverage.end.toFixed(2)} at the ` +
+      'end (the bench keeps about one core busy itself; more means other work shared the machine and the timings ' +
+      'are noisier)',
     '',
     ...setupSection(),
     '',

@@ -37,6 +37,8 @@ export interface BenchRun {
   readonly cores: number;
   readonly cpu: string;
   readonly totalSeconds: number;
+  /** The machine's 1-minute load average when the bench started and when it ended: other work skews timings. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly server: readonly ServerResult[];
   /** The sweep runs (sweep-scenario.ts). */
   readonly sweep: readonly SweepResult[];

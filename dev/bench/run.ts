@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeBenchCharts } from './bench-charts.ts';
 import { type ColdStartResult, runColdStartScenario } from './cold-start.ts';
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const write = only === undefined && !args.includes('--no-write');
   const wanted = (id: string) => only === undefined || only.has(id);
   const startedAt = Date.now();
+  const loadAtStart = loadavg()[0] ?? 0;
 
   log('warming up (not measured)…');
   await warmUp(STRATEGY_IDS);
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
     cores: availableParallelism(),
     cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
     totalSeconds: (Date.now() - startedAt) / 1000,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
     server,
     sweep,
     plan,
