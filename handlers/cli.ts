@@ -103,7 +103,7 @@ invoke the real cleanup and event handlers the way Lambda's SQS event source doe
             emulator: portFlag('emulator-port', values['emulator-port']),
           },
         },
-        { stdout: context.stdout, stderr: context.stderr, env: context.env },
+        { stdout: context.stdout, stderr: context.stderr, env: context.env, signal: context.signal },
       );
     },
   },

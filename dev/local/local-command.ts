@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { runEnqueue } from '../../lib/aws/enqueue.ts';
+import { INTERRUPT_EXIT_CODES } from '../../lib/cli/interrupt.ts';
 import { loadSelfPrincipalId } from '../../lib/config.ts';
-import { ConfigError } from '../../lib/core/errors.ts';
+import { ConfigError, InterruptedError } from '../../lib/core/errors.ts';
 import { INGEST_TOKEN_HEADER } from '../../lib/lambda/ingest-auth.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
@@ -46,7 +47,7 @@ export type LocalCommandEnv = Readonly<Record<string, string | undefined>>;
  */
 export async function runLocal(
   options: LocalCommandOptions,
-  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; env?: LocalCommandEnv },
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream; env?: LocalCommandEnv; signal?: AbortSignal },
 ): Promise<number> {
   const env = io.env ?? {};
   const repoRoot = dirname(resolve(options.examplesDir));
@@ -100,12 +101,9 @@ export async function runLocal(
       say(`queues idle after ${cleanup.invocations} cleanup and ${events.invocations} events invocation(s)`);
       return 0;
     }
-    say('polling; Ctrl-C to stop');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    return 0;
+    say('polling; Ctrl-C to stop (invocations in flight finish first; a second Ctrl-C quits at once)');
+    const reason = await interrupted(io.signal);
+    return reason instanceof InterruptedError ? INTERRUPT_EXIT_CODES[reason.signal] : 0;
   } finally {
     await services.close();
   }
@@ -165,4 +163,19 @@ function randomToken(): string {
 /** Quotes a word for POSIX shells when it needs quoting. */
 export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Resolves with the interrupt's reason. The pollers stop after it, each waiting for its invocation in flight,
+ * so every record ends handled, handed on, or back in its queue: the same contract as an interrupted run.
+ */
+function interrupted(signal: AbortSignal | undefined): Promise<unknown> {
+  if (signal === undefined) {
+    return new Promise((resolve) => {
+      process.once('SIGINT', () => resolve(new InterruptedError('SIGINT')));
+      process.once('SIGTERM', () => resolve(new InterruptedError('SIGTERM')));
+    });
+  }
+  if (signal.aborted) return Promise.resolve(signal.reason);
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
 }

@@ -136,4 +136,29 @@ describe('interrupting a run with a real signal', () => {
     expect(exitCode).toBe(130);
     expect(run.lines().filter((l) => l.event === 'resource.outcome')).toHaveLength(0);
   });
+
+  it('stops npm run local on SIGINT once its pollers have finished, with exit 130', async () => {
+    // Prepare
+    const child = spawn(process.execPath, ['--import', 'tsx', 'handlers/cli.ts', 'local', '--no-examples'], {
+      cwd: repoRoot,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    const polling = new Promise<void>((resolve) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err += chunk.toString('utf8');
+        if (err.includes('polling;')) resolve();
+      });
+    });
+    child.stdout?.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await polling;
+    // Act
+    child.kill('SIGINT');
+    const exitCode = await exited;
+    // Assess
+    expect(exitCode).toBe(130);
+    expect(err).toContain('SIGINT received');
+  }, 30_000);
 });
