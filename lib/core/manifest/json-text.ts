@@ -45,10 +45,16 @@ interface Duplicate {
   readonly path: readonly (string | number)[];
 }
 
-/** An open object (with the keys read so far) or array (with the index of its current element). */
+/**
+ * An open object (with the keys read so far) or array (with the index of its current element). One is kept
+ * per depth and reused, since a manifest opens over a million small objects.
+ */
 interface Container {
-  /** The keys read so far; undefined for an array. */
-  seen: string[] | Set<string> | undefined;
+  object: boolean;
+  /** An object's keys so far, while there are few of them. */
+  readonly keys: string[];
+  /** An object's keys once there are many. */
+  set: Set<string> | undefined;
   index: number;
 }
 
@@ -61,12 +67,18 @@ class JsonScanner {
   duplicateCount = 0;
   #pos = 0;
   readonly #text: string;
-  readonly #open: Container[] = [];
+  /** `#containers[0 .. #depth - 1]` are the containers open now, outermost first. */
+  readonly #containers: Container[] = [];
+  #depth = 0;
   /** The path of the value being read: a key per open object, an index per open array. */
   readonly #path: (string | number)[] = [];
 
-  constructor(text: string) {
+  /** The text is known to be valid JSON (JSON.parse took it), so string values need not be checked. */
+  readonly #valid: boolean;
+
+  constructor(text: string, valid: boolean) {
     this.#text = text;
+    this.#valid = valid;
   }
 
   /** Checks the whole text: one value, and nothing after it but whitespace. */
@@ -102,9 +114,8 @@ class JsonScanner {
           this.#pos++; // `{}` or `[]`: the brackets are two code points apart
           return;
         }
-        const container: Container = { seen: c === 0x7b ? [] : undefined, index: 0 };
-        this.#open.push(container);
-        this.#path.push(c === 0x7b ? this.#key(container) : 0);
+        const container = this.#open(c === 0x7b);
+        this.#path.push(container.object ? this.#key(container) : 0);
       } else {
         this.#scalar(c);
         return;
@@ -112,9 +123,26 @@ class JsonScanner {
     }
   }
 
+  #open(object: boolean): Container {
+    let container = this.#containers[this.#depth];
+    if (container === undefined) {
+      container = { object, keys: [], set: undefined, index: 0 };
+      this.#containers.push(container);
+    } else {
+      container.object = object;
+      container.keys.length = 0;
+      container.set = undefined;
+      container.index = 0;
+    }
+    this.#depth++;
+    return container;
+  }
+
   #scalar(c: number): void {
-    if (c === 0x22) this.#string();
-    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.#number();
+    if (c === 0x22) {
+      if (this.#valid) this.#skipString();
+      else this.#string();
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) this.#number();
     else if (!this.#literal('true') && !this.#literal('false') && !this.#literal('null')) {
       this.#fail(Number.isNaN(c) ? 'the text ends where a value was expected' : 'expected a value');
     }
@@ -122,17 +150,18 @@ class JsonScanner {
 
   /** After a value: true at a comma (the next member follows), closing brackets until then; false at the end. */
   #afterValue(): boolean {
-    for (let top = this.#open.at(-1); top !== undefined; top = this.#open.at(-1)) {
+    while (this.#depth > 0) {
+      const top = this.#containers[this.#depth - 1] as Container;
       this.#skipSpace();
       const c = this.#text.charCodeAt(this.#pos);
       this.#pos++;
       if (c === 0x2c) {
         top.index++;
-        this.#path[this.#path.length - 1] = top.seen === undefined ? top.index : this.#key(top);
+        this.#path[this.#path.length - 1] = top.object ? this.#key(top) : top.index;
         return true;
       }
-      if (c !== (top.seen === undefined ? 0x5d : 0x7d)) this.#fail(this.#unclosed(c, top), this.#pos - 1);
-      this.#open.pop();
+      if (c !== (top.object ? 0x7d : 0x5d)) this.#fail(this.#unclosed(c, top), this.#pos - 1);
+      this.#depth--;
       this.#path.pop();
     }
     return false;
@@ -140,9 +169,7 @@ class JsonScanner {
 
   #unclosed(c: number, top: Container): string {
     if (Number.isNaN(c)) return 'the text ends before the closing bracket';
-    return top.seen === undefined
-      ? 'expected "," or "]" after an array element'
-      : 'expected "," or "}" after a property value';
+    return top.object ? 'expected "," or "}" after a property value' : 'expected "," or "]" after an array element';
   }
 
   /** Reads a property name of `object` and its colon, and notes a duplicate; returns the name. */
@@ -169,6 +196,22 @@ class JsonScanner {
     NUMBER.lastIndex = this.#pos;
     if (!NUMBER.test(this.#text)) this.#fail('malformed number');
     this.#pos = NUMBER.lastIndex;
+  }
+
+  /**
+   * Moves past a string value in text JSON.parse accepted: its end is the next quote not escaped, found
+   * natively, which is what keeps this pass cheap on manifests made mostly of tag text.
+   */
+  #skipString(): void {
+    const text = this.#text;
+    let end = text.indexOf('"', this.#pos + 1);
+    for (;;) {
+      let backslashes = 0;
+      while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
+      end = text.indexOf('"', end + 1);
+    }
+    this.#pos = end + 1;
   }
 
   /** Reads a string starting at its opening quote; returns its text when it holds no escape, else undefined. */
@@ -207,14 +250,13 @@ class JsonScanner {
 
   /** Records a key of `object` (the innermost open one), and a duplicate when it had that key already. */
   #remember(object: Container, key: string, at: number): void {
-    const { seen } = object;
-    if (seen === undefined) return;
-    if (Array.isArray(seen) ? seen.includes(key) : seen.has(key)) {
+    const { keys, set } = object;
+    if (set === undefined ? keys.includes(key) : set.has(key)) {
       this.duplicateCount++;
-      const path = this.#path.slice(0, this.#open.length - 1);
+      const path = this.#path.slice(0, this.#depth - 1);
       if (this.duplicates.length < MAX_DUPLICATES) this.duplicates.push({ at, key, path });
-    } else if (!Array.isArray(seen)) seen.add(key);
-    else if (seen.push(key) > LIST_KEYS) object.seen = new Set(seen);
+    } else if (set !== undefined) set.add(key);
+    else if (keys.push(key) > LIST_KEYS) object.set = new Set(keys);
   }
 }
 
@@ -238,15 +280,29 @@ function duplicateIssues(text: string, scanner: JsonScanner): ValidationIssue[] 
  * syntax error, and listing every key that appears twice in one object (path, key, line and column).
  */
 export function readJsonText(text: string): unknown {
-  const scanner = new JsonScanner(text);
+  let value: unknown;
   try {
-    scanner.scan();
+    value = JSON.parse(text);
   } catch (error) {
-    if (!(error instanceof SyntaxProblem)) throw error;
-    throw new ManifestError([
-      { path: '', reason: `body is not valid JSON at ${where(text, error.at)}: ${error.what}` },
-    ]);
+    // JSON.parse words and places its errors differently in each Node version; the scanner finds the spot.
+    throw new ManifestError([{ path: '', reason: `body is not valid JSON at ${syntaxProblemIn(text)}` }], {
+      cause: error,
+    });
   }
+  const scanner = new JsonScanner(text, true);
+  scanner.scan();
   if (scanner.duplicateCount > 0) throw new ManifestError(duplicateIssues(text, scanner));
-  return JSON.parse(text);
+  return value;
+}
+
+/** Where and what the first syntax error of `text` is, for text JSON.parse refused. */
+function syntaxProblemIn(text: string): string {
+  try {
+    new JsonScanner(text, false).scan();
+  } catch (error) {
+    if (error instanceof SyntaxProblem) return `${where(text, error.at)}: ${error.what}`;
+    throw error;
+  }
+  // Only a value JSON.parse cannot hold (nesting past its own limit) gets here.
+  return `${where(text, 0)}: the value is too deeply nested to read`;
 }
