@@ -50,6 +50,9 @@ export function renderLine(line: string): string | undefined {
   if (event === 'call.retry') {
     return safe`  ↻ retry ${doc.resourceType ?? doc.api} ${doc.resourceId ?? ''} after ${doc.code} (attempt ${doc.attempt}, waiting ${doc.delayMs} ms)`;
   }
+  if (event === 'region.unknown') {
+    return safe`WARN region ${doc.regionId} is not a known Alibaba Cloud region (manifest ${doc.manifestId}); calls go ahead`;
+  }
   if (doc.level === 'debug' || doc.level === 'trace') return undefined;
   const error = doc.error as { code?: string; message?: string } | undefined;
   const level = String(doc.level ?? 'info').toUpperCase();

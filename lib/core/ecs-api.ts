@@ -11,7 +11,7 @@ export const MAX_RESOURCE_IDS_PER_LIST = 50;
 
 /**
  * Public Alibaba Cloud region ids, as listed in the ECS endpoint table (alibaba-rpc notes, 2026).
- * The CLI warns about a region outside this list; the emulator adds its inventory's regions to it.
+ * The pipeline warns (`region.unknown`) about a region outside this list; the emulator adds its inventory's regions to it.
  */
 export const KNOWN_REGIONS: readonly string[] = [
   'cn-hangzhou',

@@ -93,6 +93,17 @@ describe('renderLine', () => {
   });
 });
 
+describe('renderLine for other events', () => {
+  it('names the region a region.unknown warning is about', () => {
+    // Act
+    const text = renderLine(
+      JSON.stringify({ level: 'warn', event: 'region.unknown', regionId: 'cn-nowhere', manifestId: 'm-1' }),
+    );
+    // Assess
+    expect(text).toContain('region cn-nowhere is not a known Alibaba Cloud region');
+  });
+});
+
 describe('dryRunTable', () => {
   it('counts the tags a sweep would remove by key, then by resource type', () => {
     // Prepare
