@@ -10,7 +10,8 @@ export const MAX_TAGS_PER_CALL = 5;
 export const MAX_RESOURCE_IDS_PER_LIST = 50;
 
 /**
- * Public Alibaba Cloud region ids, as listed in the ECS endpoint table (alibaba-rpc notes, 2026).
+ * Public Alibaba Cloud region ids (the ECS regions as of 2026; the notes give only the endpoint pattern, so
+ * this list is ours to keep up to date).
  * The pipeline warns (`region.unknown`) about a region outside this list; the emulator adds its inventory's regions to it.
  */
 export const KNOWN_REGIONS: readonly string[] = [
