@@ -10,14 +10,22 @@ export interface ValidationIssue {
   readonly reason: string;
 }
 
-/** A manifest that cannot be processed at all (bad JSON, wrong version, too many resources, ...). */
-export class ManifestError extends CleanupError {
-  override name = 'ManifestError';
+/** Input that cannot be used at all; each issue names where it is and why. */
+export abstract class InputError extends CleanupError {
   constructor(
     readonly issues: readonly ValidationIssue[],
+    what: string,
     options?: ErrorOptions,
   ) {
-    super(`invalid manifest: ${formatIssues(issues)}`, options);
+    super(`invalid ${what}: ${formatIssues(issues)}`, options);
+  }
+}
+
+/** A manifest that cannot be processed at all (bad JSON, wrong version, too many resources, ...). */
+export class ManifestError extends InputError {
+  override name = 'ManifestError';
+  constructor(issues: readonly ValidationIssue[], options?: ErrorOptions) {
+    super(issues, 'manifest', options);
   }
 }
 
@@ -122,13 +130,10 @@ export class MessageTooLargeError extends CleanupError {
 }
 
 /** A policy file that cannot be used: every issue names its path in the file and the reason. */
-export class PolicyError extends CleanupError {
+export class PolicyError extends InputError {
   override name = 'PolicyError';
-  constructor(
-    readonly issues: readonly ValidationIssue[],
-    options?: ErrorOptions,
-  ) {
-    super(`invalid policy: ${formatIssues(issues)}`, options);
+  constructor(issues: readonly ValidationIssue[], options?: ErrorOptions) {
+    super(issues, 'policy', options);
   }
 }
 

@@ -10,6 +10,14 @@ export type Clock = () => number;
 /** Sleeps `ms`; resolves early when `signal` aborts. Injected wherever time passes, so tests use fake time. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
+/** The clock, sleep and randomness a unit of work may be given; each defaults to the real one. */
+export interface TimeSource {
+  readonly now?: Clock;
+  readonly sleep?: Sleep;
+  /** Uniform in [0, 1). */
+  readonly random?: () => number;
+}
+
 /** One RemoveTags call: at most five tags (the planner guarantees it). */
 export interface RemoveTagsRequest {
   readonly regionId: string;

@@ -5,7 +5,7 @@ import { formatIssues, ManifestError, messageOf } from '../core/errors.ts';
 import { parseManifest } from '../core/manifest/parse.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { type ManifestSummary, settleWithoutQueue, toErrorInfo } from '../core/outcome.ts';
-import type { QueueSender, RemoveTagsClient, Sleep } from '../core/ports.ts';
+import type { QueueSender, RemoveTagsClient, TimeSource } from '../core/ports.ts';
 import { Executor } from '../engine/executor.ts';
 import { type ManifestRun, runManifest } from '../engine/pipeline.ts';
 import type { AdaptiveRateController } from '../engine/rate-controller.ts';
@@ -15,7 +15,7 @@ import { invocationDeadlineAt } from './invocation-deadline.ts';
 import { emptyMetrics, type InvocationMetrics, toEmf } from './metrics.ts';
 
 /** What one invocation needs; built once per cold start except the executor, which is per invocation. */
-export interface BatchDeps {
+export interface BatchDeps extends TimeSource {
   readonly config: Config & { readonly queueUrl: string; readonly dlqUrl: string };
   /** Sends continuations and dead letters (SqsQueueSender in production). */
   readonly queue: QueueSender;
@@ -23,9 +23,6 @@ export interface BatchDeps {
   /** Shared across invocations of one container, so that throttling learnt once is remembered. */
   readonly rate: AdaptiveRateController;
   readonly logger: Logger;
-  readonly now?: () => number;
-  readonly sleep?: Sleep;
-  readonly random?: () => number;
 }
 
 /** One SQS batch and the invocation it arrived in. */

@@ -5,7 +5,7 @@ import type { EventVerdict } from '../core/events/plan-event-manifests.ts';
 import { resolveBatch } from '../core/events/resolve-batch.ts';
 import type { IgnoredReason } from '../core/events/types.ts';
 import type { ParsedPolicy } from '../core/policy/policy.ts';
-import type { Clock, InventoryClient, QueueSender, Sleep } from '../core/ports.ts';
+import type { InventoryClient, QueueSender, TimeSource } from '../core/ports.ts';
 import { listAndPlanTargets } from '../engine/events/list-and-plan-targets.ts';
 import { type RateFor, regionRates } from '../engine/events/read-target-tags.ts';
 import type { Logger } from '../logger.ts';
@@ -30,7 +30,7 @@ export type EventsHandlerConfig = Pick<
 >;
 
 /** What the adapter needs; built once per cold start. */
-export interface EventsDeps {
+export interface EventsDeps extends TimeSource {
   readonly config: EventsHandlerConfig;
   readonly policy: ParsedPolicy;
   /** Lists current tags (EcsClient in production). */
@@ -38,9 +38,6 @@ export interface EventsDeps {
   /** Sends manifests to the work queue and poison to the events DLQ (SqsQueueSender in production). */
   readonly queue: QueueSender;
   readonly logger: Logger;
-  readonly now?: Clock;
-  readonly sleep?: Sleep;
-  readonly random?: () => number;
 }
 
 /** One SQS batch of queued CloudEvents. */

@@ -1,19 +1,16 @@
-import type { Clock, Sleep } from '../../core/ports.ts';
+import type { TimeSource } from '../../core/ports.ts';
 import type { Logger } from '../../logger.ts';
 import { Executor } from '../executor.ts';
 import type { AdaptiveRateController } from '../rate-controller.ts';
 
 /** The knobs every listing executor shares (sweep and event adapter alike). */
-export interface ListingExecutorOptions {
+export interface ListingExecutorOptions extends TimeSource {
   readonly logger: Logger;
   readonly concurrency: number;
   readonly maxAttempts: number;
   readonly requestTimeoutMs: number;
   /** Epoch ms after which no listing call starts. */
   readonly deadlineAt?: number;
-  readonly now?: Clock;
-  readonly sleep?: Sleep;
-  readonly random?: () => number;
   /** Halts the executor (an interrupted CLI run): calls in flight finish, none starts. */
   readonly signal?: AbortSignal;
 }
