@@ -6,6 +6,9 @@ export default defineConfig({
     // Integration tests start real servers on 127.0.0.1; two cores, so keep workers modest.
     pool: 'forks',
     maxWorkers: 2,
+    // Test files share each worker's module cache instead of re-importing the SDKs per file (import time
+    // 13 s to 4 s). Tests keep no module-level state between files: each starts its own servers and fakes.
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 60_000,
     env: {
