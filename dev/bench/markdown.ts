@@ -1,4 +1,5 @@
 import { type BenchChart, benchCharts, chartLink } from './bench-charts.ts';
+import { formatEventLatency } from './event-latency.ts';
 import { type BenchRun, judge, notes, resultsTable } from './report.ts';
 import { BURST, LIMIT_QPS, RESOURCES } from './scenarios.ts';
 import { EXECUTOR_CONCURRENCY, NAIVE_CONCURRENCY } from './strategies/index.ts';
@@ -38,6 +39,7 @@ export function markdown(run: BenchRun): string {
       run,
       charts.filter((c) => c.file === SWEEP_CHART),
     ),
+    ...eventLatencySection(run),
     `## Targets (${met} of ${verdicts.length} met)`,
     '',
     '| scenario | target | result |',
@@ -46,6 +48,22 @@ export function markdown(run: BenchRun): string {
     '',
     ...(noteList.length > 0 ? ['## Notes', '', ...noteList.map((n) => `- ${n}`), ''] : []),
   ].join('\n');
+}
+
+function eventLatencySection(run: BenchRun): string[] {
+  if (run.eventLatency === undefined) return [];
+  return [
+    '## Event latency',
+    '',
+    'Issue 11: CloudEvents POSTed at a steady rate to the ingest endpoint of the local stack (`npm run local`: ' +
+      'fauxqs, the emulator, the real ingest, events and cleanup handlers in Lambda-like pollers), timed until ' +
+      'the tag is gone in the emulator. The events batching window is a setting (1 s deployed) and is 0 here.',
+    '',
+    '```',
+    ...formatEventLatency(run.eventLatency),
+    '```',
+    '',
+  ];
 }
 
 function picturesSection(charts: readonly BenchChart[]): string[] {

@@ -1,4 +1,5 @@
 import type { ColdStartResult } from './cold-start.ts';
+import type { EventLatencyResult } from './event-latency.ts';
 import type { PlanResult } from './plan-worker.ts';
 import { SERVER_SCENARIOS, type ServerScenario, type Targets } from './scenarios.ts';
 import type { ServerResult } from './server-scenario.ts';
@@ -45,6 +46,8 @@ export interface BenchRun {
   /** `plan`: planManifest on a validated manifest (judged); `parse`: the same from JSON text. */
   readonly plan: { readonly plan: PlanResult; readonly parse: PlanResult };
   readonly coldStart: ColdStartResult;
+  /** Issue 11: POST to the ingest endpoint until the tag is gone, on the local stack (event-latency.ts). */
+  readonly eventLatency?: EventLatencyResult;
 }
 
 const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
@@ -81,7 +84,27 @@ export function judge(run: BenchRun): Verdict[] {
     verdicts.push(judgeTargets(scenario, ours));
     if (sdk) verdicts.push(...againstSdk(scenario.id, ours, sdk));
   }
-  return [...verdicts, ...judgeSweep(run.sweep), ...judgePlan(run.plan), ...judgeColdStart(run.coldStart)];
+  return [
+    ...verdicts,
+    ...judgeSweep(run.sweep),
+    ...judgePlan(run.plan),
+    ...judgeColdStart(run.coldStart),
+    ...judgeEventLatency(run.eventLatency),
+  ];
+}
+
+/** The event path: half the events' tags gone within the target, the SQS batching window excluded. */
+function judgeEventLatency(result: EventLatencyResult | undefined): Verdict[] {
+  if (result === undefined || result.pass === undefined) return [];
+  const p50 = result.total.p50Ms;
+  return [
+    {
+      scenario: 'event-latency',
+      target: `POST → tag gone p50 ≤ ${result.targetP50Ms} ms (batching window excluded), every tag gone`,
+      pass: result.pass,
+      reason: result.pass ? '' : `p50 ${Math.round(p50)} ms, ${result.incomplete.length} tag(s) not gone`,
+    },
+  ];
 }
 
 /** The project against the AWS SDK limiter in one scenario: goodput at least as high, throttles as rare. */

@@ -10,6 +10,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeBenchCharts } from './bench-charts.ts';
 import { type ColdStartResult, runColdStartScenario } from './cold-start.ts';
+import { type EventLatencyResult, formatEventLatency, runEventLatencyScenario } from './event-latency.ts';
 import { markdown } from './markdown.ts';
 import { runPlanScenario } from './plan-scenario.ts';
 import { type BenchRun, judge, resultsTable } from './report.ts';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   const sweep = wanted('sweep') ? await sweepScenarios() : [];
   const plan = wanted('plan') ? await planScenario() : undefined;
   const coldStart = wanted('cold-start') ? await coldStartScenario() : undefined;
+  const eventLatency = wanted('event-latency') ? await eventLatencyScenario() : undefined;
   if (!plan || !coldStart || sweep.length === 0) {
     // A partial run has no complete table to judge; the lines above are the result.
     if (sweep.length > 0) process.stdout.write(`\n${sweepTables(sweep)}\n`);
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
     sweep,
     plan,
     coldStart,
+    ...(eventLatency && { eventLatency }),
   };
   await report(run, write);
 }
@@ -111,6 +114,12 @@ async function planScenario(): Promise<BenchRun['plan']> {
       `from JSON: parse ${plan.parse.parseMs.toFixed(0)} ms + plan ${plan.parse.planMs.toFixed(0)} ms, peak ${(plan.parse.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
   );
   return plan;
+}
+
+async function eventLatencyScenario(): Promise<EventLatencyResult> {
+  const result = await runEventLatencyScenario();
+  for (const line of formatEventLatency(result)) log(line);
+  return result;
 }
 
 async function coldStartScenario(): Promise<ColdStartResult> {
