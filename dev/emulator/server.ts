@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { messageOf } from '../../lib/core/errors.ts';
 import {
@@ -51,6 +52,8 @@ export interface RunningEmulator {
 /** Starts a local ECS RPC emulator answering RemoveTags, DescribeTags and ListTagResources over HTTP. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const closing = new AbortController();
+  // Every request waiting out its latency listens for close(); hundreds may wait at once, which is expected.
+  setMaxListeners(0, closing.signal);
   const ctx = createEmulatorContext(options, closing.signal);
   const server = createServer((req, res) => {
     handleRequest(ctx, req, res).catch((error: unknown) => {

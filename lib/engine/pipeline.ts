@@ -2,6 +2,7 @@ import { KNOWN_REGIONS } from '../core/ecs-api.ts';
 import type { Manifest, TagSpec } from '../core/manifest/types.ts';
 import {
   type FinishedResult,
+  type GiveUpReason,
   type ManifestSummary,
   type OutcomeLine,
   type PlannedResult,
@@ -106,6 +107,15 @@ function warnUnknownRegions(manifest: Manifest, plan: Plan, deps: PipelineDeps):
   }
 }
 
+/** What a resource's calls have added up to so far. */
+interface Tally {
+  readonly removed: TagSpec[];
+  readonly requestIds: string[];
+  calls: number;
+  attempts: number;
+  throttles: number;
+}
+
 /** Runs one resource's calls in order; a permanent error ends the resource, since the rest would fail alike. */
 async function runResource(
   manifest: Manifest,
@@ -114,68 +124,36 @@ async function runResource(
   now: () => number,
 ): Promise<FinishedResult | UnfinishedResult> {
   const startedAt = now();
-  const removed: TagSpec[] = [];
-  const requestIds: string[] = [];
-  let calls = 0;
-  let attempts = 0;
-  let throttles = 0;
-  const identity = {
-    key: resource.key,
-    regionId: resource.regionId,
-    resourceType: resource.resourceType,
-    resourceId: resource.resourceId,
-  };
+  const tally: Tally = { removed: [], requestIds: [], calls: 0, attempts: 0, throttles: 0 };
+  const target = { regionId: resource.regionId, resourceType: resource.resourceType, resourceId: resource.resourceId };
+  const identity = { key: resource.key, ...target };
+  const context = { manifestId: manifest.manifestId, ...target };
   for (const [index, tags] of resource.calls.entries()) {
-    const result = await deps.executor.run(
-      (options) =>
-        deps.client.removeTags(
-          { regionId: resource.regionId, resourceType: resource.resourceType, resourceId: resource.resourceId, tags },
-          options,
-        ),
-      {
-        manifestId: manifest.manifestId,
-        resourceId: resource.resourceId,
-        resourceType: resource.resourceType,
-        regionId: resource.regionId,
-      },
-    );
-    if (result.attempts > 0) calls++;
-    attempts += result.attempts;
-    throttles += result.throttles;
+    const result = await deps.executor.run((options) => deps.client.removeTags({ ...target, tags }, options), context);
+    if (result.attempts > 0) tally.calls++;
+    tally.attempts += result.attempts;
+    tally.throttles += result.throttles;
     if (result.ok) {
-      removed.push(...tags);
-      if (result.value.requestId) requestIds.push(result.value.requestId);
+      tally.removed.push(...tags);
+      if (result.value.requestId) tally.requestIds.push(result.value.requestId);
       continue;
     }
-    const base = { ...identity, removed, calls, attempts, throttles, requestIds, error: toErrorInfo(result.error) };
-    if (result.reason === 'permanent' && isGone(manifest, base.error.code)) {
-      return { ...base, status: 'removed', resourceGone: true, durationMs: now() - startedAt };
-    }
-    if (result.reason === 'permanent') {
-      return {
-        ...base,
-        status: removed.length > 0 ? 'partial' : 'failed',
-        durationMs: now() - startedAt,
-      };
-    }
-    return {
-      ...base,
-      status: 'unfinished',
-      unfinishedReason: result.reason,
-      remaining: resource.calls.slice(index).flat(),
-      durationMs: now() - startedAt,
-    };
+    const ended = { ...identity, ...tally, error: toErrorInfo(result.error), durationMs: now() - startedAt };
+    return endedEarly(manifest, ended, result.reason, resource.calls.slice(index).flat());
   }
-  return {
-    ...identity,
-    status: 'removed',
-    removed,
-    calls,
-    attempts,
-    throttles,
-    requestIds,
-    durationMs: now() - startedAt,
-  };
+  return { ...identity, ...tally, status: 'removed', durationMs: now() - startedAt };
+}
+
+/** The result of a resource whose calls stopped before the last: gone, failed, partial, or unfinished. */
+function endedEarly(
+  manifest: Manifest,
+  ended: Omit<FinishedResult, 'status'>,
+  reason: GiveUpReason,
+  remaining: readonly TagSpec[],
+): FinishedResult | UnfinishedResult {
+  if (reason !== 'permanent') return { ...ended, status: 'unfinished', unfinishedReason: reason, remaining };
+  if (isGone(manifest, ended.error?.code)) return { ...ended, status: 'removed', resourceGone: true };
+  return { ...ended, status: ended.removed.length > 0 ? 'partial' : 'failed' };
 }
 
 /**
@@ -183,7 +161,7 @@ async function runResource(
  * was deleted since: its tags went with it. A hand-written manifest may simply name a wrong id, so there
  * NotFound stays a failure the user must see.
  */
-function isGone(manifest: Manifest, code: string): boolean {
+function isGone(manifest: Manifest, code: string | undefined): boolean {
   return manifest.origin !== undefined && code === 'InvalidResourceId.NotFound';
 }
 

@@ -80,6 +80,37 @@ export async function processBatch(input: BatchInput, deps: BatchDeps): Promise<
     })),
   );
 
+  const summaries = await settleRuns(runs, executor, deps, failures, metrics);
+
+  if (executor.stopped) {
+    log.error(
+      { event: 'invocation.fatal', error: toErrorInfo(executor.stopError), redelivered: [...failures] },
+      'invocation.fatal',
+    );
+  }
+  const batchItemFailures = input.records
+    .filter((r) => failures.has(r.messageId))
+    .map((r) => ({ itemIdentifier: r.messageId }));
+  logInvocation(log, {
+    input,
+    summaries,
+    metrics,
+    batchItemFailures,
+    rateQps: deps.rate.rateQps,
+    durationMs: now() - startedAt,
+  });
+  log.info(toEmf(metrics, now(), input.functionName), 'invocation.metrics');
+  return { batchItemFailures, summaries, metrics };
+}
+
+/** Settles every run (hand-off or DLQ for unfinished work) and adds its summary to the metrics. */
+async function settleRuns(
+  runs: readonly { record: SQSRecord; run: ManifestRun; log: Logger }[],
+  executor: Executor,
+  deps: BatchDeps,
+  failures: Set<string>,
+  metrics: InvocationMetrics,
+): Promise<ManifestSummary[]> {
   const summaries: ManifestSummary[] = [];
   for (const { record, run, log: recordLog } of runs) {
     const summary = await settleRun(record, run, executor, deps, recordLog, failures);
@@ -91,31 +122,34 @@ export async function processBatch(input: BatchInput, deps: BatchDeps): Promise<
     metrics.failedResources += summary.byOutcome.failed + summary.byOutcome.partial;
     metrics.deferredResources += summary.byOutcome.deferred;
   }
+  return summaries;
+}
 
-  if (executor.stopped) {
-    log.error(
-      { event: 'invocation.fatal', error: toErrorInfo(executor.stopError), redelivered: [...failures] },
-      'invocation.fatal',
-    );
-  }
-  const batchItemFailures = input.records
-    .filter((r) => failures.has(r.messageId))
-    .map((r) => ({ itemIdentifier: r.messageId }));
+/** The one `invocation.summary` line. */
+function logInvocation(
+  log: Logger,
+  facts: {
+    readonly input: BatchInput;
+    readonly summaries: readonly ManifestSummary[];
+    readonly metrics: InvocationMetrics;
+    readonly batchItemFailures: readonly SQSBatchItemFailure[];
+    readonly rateQps: number;
+    readonly durationMs: number;
+  },
+): void {
   log.info(
     {
       event: 'invocation.summary',
-      records: input.records.length,
-      manifests: summaries.length,
-      poison: metrics.poisonMessages,
-      batchItemFailures: batchItemFailures.length,
-      rateQps: Math.round(deps.rate.rateQps * 10) / 10,
-      durationMs: now() - startedAt,
-      ...metrics,
+      records: facts.input.records.length,
+      manifests: facts.summaries.length,
+      poison: facts.metrics.poisonMessages,
+      batchItemFailures: facts.batchItemFailures.length,
+      rateQps: Math.round(facts.rateQps * 10) / 10,
+      durationMs: facts.durationMs,
+      ...facts.metrics,
     },
     'invocation.summary',
   );
-  log.info(toEmf(metrics, now(), input.functionName), 'invocation.metrics');
-  return { batchItemFailures, summaries, metrics };
 }
 
 /** The Lambda handler's shape. */
