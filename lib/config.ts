@@ -39,33 +39,36 @@ export interface Config {
   readonly awsRegion?: string;
 }
 
-const positiveInt = (name: string, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return fallback;
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a positive whole number (got '${raw}')` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const optionalPositiveNumber = (name: string) =>
+/**
+ * An optional variable read by `parse`: blank means unset; a value `parse` refuses is an issue naming the
+ * variable, what it must be, and what it got.
+ */
+const optionalVariable = <T>(name: string, mustBe: string, parse: (raw: string) => T | undefined) =>
   z
     .string()
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return undefined;
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a positive number (got '${raw}')` });
+      const value = parse(raw);
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${mustBe} (got '${raw}')` });
         return z.NEVER;
       }
-      return n;
+      return value;
     });
+
+const positiveNumber = (raw: string): number | undefined => {
+  const n = Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
+const positiveInt = (name: string, fallback: number) =>
+  optionalVariable(name, 'a positive whole number', (raw) => {
+    const n = positiveNumber(raw);
+    return n !== undefined && Number.isInteger(n) ? n : undefined;
+  }).transform((n) => n ?? fallback);
+
+const optionalPositiveNumber = (name: string) => optionalVariable(name, 'a positive number', positiveNumber);
 
 /**
  * The one URL check for variables and flags: `raw` without trailing slashes when it is an http(s) URL,
@@ -77,19 +80,7 @@ export function httpUrl(raw: string): string | undefined {
   return protocol === 'http:' || protocol === 'https:' ? raw.replace(/\/+$/, '') : undefined;
 }
 
-const optionalUrl = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined || raw.trim() === '') return undefined;
-      const url = httpUrl(raw);
-      if (url === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an http(s) URL (got '${raw}')` });
-        return z.NEVER;
-      }
-      return url;
-    });
+const optionalUrl = (name: string) => optionalVariable(name, 'an http(s) URL', httpUrl);
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
