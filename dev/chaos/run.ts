@@ -5,8 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { messageOf } from '../../lib/core/errors.ts';
-import { type ChaosOptions, runChaos } from './harness.ts';
-import { formatFigures } from './verify.ts';
+import type { ChaosOptions } from './chaos-options.ts';
+import { formatFigures } from './format-figures.ts';
+import { runChaos } from './harness.ts';
 
 /** The full scenario of issue 5 §1. */
 export function fullScenario(

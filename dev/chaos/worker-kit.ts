@@ -1,6 +1,7 @@
 // What a chaos worker is made of, shared by the forked worker (chaos/worker.ts) and in-process workers.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { messageOf } from '../../lib/core/errors.ts';
 import { mulberry32 } from '../emulator/faults.ts';
 import type { InvokeReport, SqsHandler } from '../local/poller.ts';
 
@@ -62,6 +63,51 @@ export function workerSettings(env: Readonly<Record<string, string | undefined>>
     cutRate: number('CHAOS_CUT_RATE', 0),
     cutMinMs: number('CHAOS_CUT_MIN_MS', 3000),
     cutMaxMs: number('CHAOS_CUT_MAX_MS', 6000),
+  };
+}
+
+/** The CHAOS_* variables that {@link workerSettings} reads back: how the parent configures a forked worker. */
+export function settingsEnv(settings: WorkerSettings): Record<string, string> {
+  return {
+    CHAOS_SQS_ENDPOINT: settings.sqsEndpoint,
+    CHAOS_QUEUE_URL: settings.queueUrl,
+    CHAOS_SEED: String(settings.seed),
+    CHAOS_FUNCTION_TIMEOUT_MS: String(settings.functionTimeoutMs),
+    CHAOS_BATCH_SIZE: String(settings.batchSize),
+    CHAOS_CUT_RATE: String(settings.cutRate),
+    CHAOS_CUT_MIN_MS: String(settings.cutMinMs),
+    CHAOS_CUT_MAX_MS: String(settings.cutMaxMs),
+  };
+}
+
+/** The callbacks through which a worker, forked or in-process, tells the parent about each invocation. */
+export interface ReportingHooks {
+  /** For {@link cutShort}: an invocation starts, and its handler settles. */
+  readonly cut: CutShortHooks;
+  /** For the poller: an invocation ended. */
+  readonly onInvoke: (report: InvokeReport) => void;
+  /** For the poller: a receive or delete failed. */
+  readonly onError: (error: unknown, during: string) => void;
+}
+
+/** Turns the poller's and {@link cutShort}'s callbacks into {@link WorkerMessage}s for `tell`. */
+export function reportingHooks(tell: (message: WorkerMessage) => void): ReportingHooks {
+  return {
+    cut: {
+      onStart: (messageIds, cutMs) => tell({ type: 'start', messageIds, ...(cutMs !== undefined && { cutMs }) }),
+      onSettled: (messageIds) => tell({ type: 'settled', messageIds }),
+    },
+    onInvoke: (report) =>
+      tell({
+        type: 'end',
+        messageIds: report.messageIds,
+        outcome: report.outcome,
+        failedIds: report.failedIds,
+        deletedIds: report.deletedIds,
+        ...(report.error !== undefined && { error: messageOf(report.error) }),
+        durationMs: report.durationMs,
+      }),
+    onError: (error, during) => tell({ type: 'error', during, message: messageOf(error) }),
   };
 }
 

@@ -8,7 +8,7 @@ import { depsFromEnvironment, makeHandler } from '../../handlers/cleanup.ts';
 import { messageOf } from '../../lib/core/errors.ts';
 import { startPoller } from '../local/poller.ts';
 import { localSqsClient } from '../local/sqs.ts';
-import { cutShort, type ParentMessage, type WorkerMessage, workerSettings } from './worker-kit.ts';
+import { cutShort, type ParentMessage, reportingHooks, type WorkerMessage, workerSettings } from './worker-kit.ts';
 
 function tell(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
@@ -19,27 +19,16 @@ async function main(): Promise<void> {
   const settings = workerSettings(process.env);
   const handler = makeHandler(depsFromEnvironment(process.env));
   const sqs = localSqsClient(settings.sqsEndpoint);
+  const hooks = reportingHooks(tell);
   const poller = startPoller({
     sqs,
     queueUrl: settings.queueUrl,
     batchSize: settings.batchSize,
     functionTimeoutMs: settings.functionTimeoutMs,
     waitTimeSeconds: 1,
-    handler: cutShort(handler, settings, {
-      onStart: (messageIds, cutMs) => tell({ type: 'start', messageIds, ...(cutMs !== undefined && { cutMs }) }),
-      onSettled: (messageIds) => tell({ type: 'settled', messageIds }),
-    }),
-    onInvoke: (report) =>
-      tell({
-        type: 'end',
-        messageIds: report.messageIds,
-        outcome: report.outcome,
-        failedIds: report.failedIds,
-        deletedIds: report.deletedIds,
-        ...(report.error !== undefined && { error: messageOf(report.error) }),
-        durationMs: report.durationMs,
-      }),
-    onError: (error, during) => tell({ type: 'error', during, message: messageOf(error) }),
+    handler: cutShort(handler, settings, hooks.cut),
+    onInvoke: hooks.onInvoke,
+    onError: hooks.onError,
   });
   process.on('message', (message: ParentMessage) => {
     if (message.type !== 'stop') return;

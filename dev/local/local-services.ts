@@ -3,6 +3,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { messageOf } from '../../lib/core/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
+import { Closers } from './closers.ts';
 import { type IngestServer, startIngestServer } from './ingest-server.ts';
 import type { SqsHandler } from './invoke-handler.ts';
 import { localCleanupHandler, localEventsHandler, localIngestHandler } from './local-handlers.ts';
@@ -56,69 +57,101 @@ export interface LocalServices {
  * ingest endpoint. Everything listens on 127.0.0.1; a failure part-way stops what was started.
  */
 export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
-  const { policyFile, packageRoot, ingestToken, logger, functionTimeoutMs, ingestPort, selfPrincipalId, ...rest } =
-    options;
-  const { batchingWindowMs, onBatch, onInvoke, ...stackOptions } = rest;
-  const stack = await startLocalStack({ ...stackOptions, eventsQueue: true });
-  const closers: (() => Promise<void>)[] = [() => stack.close()];
-  const closeAll = async () => {
-    for (const close of closers.reverse()) await close().catch(() => {});
-  };
+  const stack = await startLocalStack({ ...stackOptionsOf(options), eventsQueue: true });
+  const closers = new Closers();
+  closers.add(() => stack.close());
   try {
     const events = stack.events as EventsQueues;
-    const cleanup = localCleanupHandler(stack, { logger: logger.child({ function: 'cleanup' }), functionTimeoutMs });
-    closers.push(async () => cleanup.client.close());
-    const adapter = await localEventsHandler(stack, {
-      logger: logger.child({ function: 'events' }),
-      functionTimeoutMs,
-      policyFile,
-      ...(packageRoot !== undefined && { packageRoot }),
-      ...(selfPrincipalId !== undefined && { selfPrincipalId }),
-    });
-    closers.push(async () => adapter.client.close());
-    const poll = (fn: LocalFunction, queueUrl: string, handler: SqsHandler): Poller => {
-      const poller = startPoller({
-        sqs: stack.sqs,
-        queueUrl,
-        functionTimeoutMs,
-        functionName: `tag-cleanup-local-${fn}`,
-        maximumBatchingWindowMs: batchingWindowMs?.[fn] ?? 0,
-        handler: (event, context) => {
-          onBatch?.(fn, event, Date.now());
-          return handler(event, context);
-        },
-        ...(onInvoke && { onInvoke: (report: InvokeReport) => onInvoke(fn, report) }),
-      });
-      closers.push(() => poller.stop());
-      return poller;
-    };
-    const pollers = {
-      cleanup: poll('cleanup', stack.queueUrl, cleanup.handler),
-      events: poll('events', events.queueUrl, adapter.handler),
-    };
-    const ingestLogger = logger.child({ function: 'ingest' });
-    const ingest = await startIngestServer({
-      handler: localIngestHandler(stack, { logger: ingestLogger, token: ingestToken }),
-      port: ingestPort ?? 0,
-      onError: (error) => ingestLogger.error({ error: { message: messageOf(error) } }, 'ingest.crashed'),
-    });
-    closers.push(() => ingest.close());
+    const functions = await startFunctions(stack, events, options, closers);
+    const ingest = await startIngest(stack, options, closers);
+    const { pollers } = functions;
     return {
       stack,
       events,
       ingest,
-      ingestToken,
-      policyFile,
+      ingestToken: options.ingestToken,
+      policyFile: options.policyFile,
       pollers,
-      maxMessageBytes: cleanup.maxMessageBytes,
+      maxMessageBytes: functions.maxMessageBytes,
       async runUntilIdle(idle = {}) {
         await pollers.events.runUntilIdle(idle);
         await pollers.cleanup.runUntilIdle(idle);
       },
-      close: closeAll,
+      close: () => closers.closeAll(),
     };
   } catch (error) {
-    await closeAll();
+    await closers.closeAll();
     throw error;
   }
+}
+
+/** The options that are the stack's own: everything but the services' ones. */
+function stackOptionsOf(options: LocalServicesOptions): Omit<LocalStackOptions, 'poller' | 'eventsQueue'> {
+  const { policyFile, packageRoot, ingestToken, logger, functionTimeoutMs, ingestPort, selfPrincipalId, ...rest } =
+    options;
+  const { batchingWindowMs, onBatch, onInvoke, ...stackOptions } = rest;
+  return stackOptions;
+}
+
+/** The cleanup function on the work queue and the event adapter on the events queue, each with its poller. */
+async function startFunctions(
+  stack: LocalStack,
+  events: EventsQueues,
+  options: LocalServicesOptions,
+  closers: Closers,
+): Promise<{ readonly pollers: Record<LocalFunction, Poller>; readonly maxMessageBytes: number }> {
+  const { logger, functionTimeoutMs, policyFile, packageRoot, selfPrincipalId } = options;
+  const cleanup = localCleanupHandler(stack, { logger: logger.child({ function: 'cleanup' }), functionTimeoutMs });
+  closers.add(() => cleanup.client.close());
+  const adapter = await localEventsHandler(stack, {
+    logger: logger.child({ function: 'events' }),
+    functionTimeoutMs,
+    policyFile,
+    ...(packageRoot !== undefined && { packageRoot }),
+    ...(selfPrincipalId !== undefined && { selfPrincipalId }),
+  });
+  closers.add(() => adapter.client.close());
+  const pollers = {
+    cleanup: startFunctionPoller(stack, 'cleanup', stack.queueUrl, cleanup.handler, options, closers),
+    events: startFunctionPoller(stack, 'events', events.queueUrl, adapter.handler, options, closers),
+  };
+  return { pollers, maxMessageBytes: cleanup.maxMessageBytes };
+}
+
+/** One Lambda-like poller feeding `fn` from its queue, reporting each batch and invocation to the options' hooks. */
+function startFunctionPoller(
+  stack: LocalStack,
+  fn: LocalFunction,
+  queueUrl: string,
+  handler: SqsHandler,
+  options: LocalServicesOptions,
+  closers: Closers,
+): Poller {
+  const { onBatch, onInvoke } = options;
+  const poller = startPoller({
+    sqs: stack.sqs,
+    queueUrl,
+    functionTimeoutMs: options.functionTimeoutMs,
+    functionName: `tag-cleanup-local-${fn}`,
+    maximumBatchingWindowMs: options.batchingWindowMs?.[fn] ?? 0,
+    handler: (event, context) => {
+      onBatch?.(fn, event, Date.now());
+      return handler(event, context);
+    },
+    ...(onInvoke && { onInvoke: (report: InvokeReport) => onInvoke(fn, report) }),
+  });
+  closers.add(() => poller.stop());
+  return poller;
+}
+
+/** The ingest function behind its Function URL stand-in. */
+async function startIngest(stack: LocalStack, options: LocalServicesOptions, closers: Closers): Promise<IngestServer> {
+  const ingestLogger = options.logger.child({ function: 'ingest' });
+  const ingest = await startIngestServer({
+    handler: localIngestHandler(stack, { logger: ingestLogger, token: options.ingestToken }),
+    port: options.ingestPort ?? 0,
+    onError: (error) => ingestLogger.error({ error: { message: messageOf(error) } }, 'ingest.crashed'),
+  });
+  closers.add(() => ingest.close());
+  return ingest;
 }

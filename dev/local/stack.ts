@@ -4,6 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ATTRIBUTE_HEADROOM_BYTES } from '../../lib/aws/sqs-split.ts';
 import { EMULATOR_ACCESS_KEY_ID, EMULATOR_ACCESS_KEY_SECRET } from '../emulator/defaults.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../emulator/server.ts';
+import { Closers } from './closers.ts';
 import { createQueue } from './create-queue.ts';
 import { type Poller, type PollerOptions, startPoller } from './poller.ts';
 import { queueArn } from './queue-arn.ts';
@@ -67,26 +68,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Everything but the stack's own options goes to the emulator.
   const { queueName, visibilityTimeoutSeconds, maxReceiveCount, maxMessageBytes, eventsQueue, ...rest } = options;
   const { sqsPort, emulatorPort, poller: pollerOptions, ...emulatorOptions } = rest;
-  const closers: (() => Promise<void>)[] = [];
-  const closeAll = async () => {
-    // Reverse start order; keep going if one fails so nothing is left listening.
-    for (const close of closers.reverse()) await close().catch(() => {});
-  };
+  const closers = new Closers();
   try {
     const localSqs = await startLocalSqs(sqsPort === undefined ? {} : { port: sqsPort });
-    closers.push(() => localSqs.close());
+    closers.add(() => localSqs.close());
     const sqs = localSqsClient(localSqs.endpoint);
-    closers.push(async () => sqs.destroy());
+    closers.add(() => sqs.destroy());
     const { maxMessageBytes: maxBytes, ...queues } = await createQueuePair(sqs, options);
     const events = eventsQueue ? await createEventsQueues(sqs, options) : undefined;
     const emulator = await startEmulator({ ...emulatorOptions, host: '127.0.0.1', port: emulatorPort ?? 0 });
-    closers.push(() => emulator.close());
+    closers.add(() => emulator.close());
     const credentials = stackCredentials(options.accounts);
     let poller: Poller | undefined;
     if (pollerOptions) {
       const started = startPoller({ ...pollerOptions, sqs, queueUrl: queues.queueUrl });
       poller = started;
-      closers.push(() => started.stop());
+      closers.add(() => started.stop());
     }
     const env = stackEnv({
       ...queues,
@@ -105,10 +102,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env,
       ...(poller === undefined ? {} : { poller }),
       ...(events === undefined ? {} : { events }),
-      close: closeAll,
+      close: () => closers.closeAll(),
     };
   } catch (error) {
-    await closeAll();
+    await closers.closeAll();
     throw error;
   }
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ChaosOptions, runChaos } from '../../dev/chaos/harness.ts';
-import { type LogRecord, type RunObservation, verifyRun } from '../../dev/chaos/verify.ts';
-import { buildWorkload, expectedInventory, expectedPairs } from '../../dev/chaos/workload.ts';
+import type { ChaosOptions } from '../../dev/chaos/chaos-options.ts';
+import { expectedInventory, expectedPairs } from '../../dev/chaos/expected.ts';
+import { runChaos } from '../../dev/chaos/harness.ts';
+import type { LogRecord } from '../../dev/chaos/log-record.ts';
+import { type RunObservation, verifyRun } from '../../dev/chaos/verify.ts';
+import { buildWorkload } from '../../dev/chaos/workload.ts';
 
 // The `npm run chaos` scenario in miniature: fewer and smaller manifests, in-process handler containers
 // (a crash instead of a SIGKILL), shorter timeouts, and the same invariants.
