@@ -1,9 +1,10 @@
 import type { ResourceType } from '../../lib/core/manifest/types.ts';
 import type { ActionCall, ActionResult } from './actions.ts';
 import { compareCodeUnits } from './code-unit-order.ts';
-import { type EcsErrorAnswer, missingParameter } from './ecs-error.ts';
+import { missingParameter, type OrEcsError } from './ecs-error.ts';
 import type { Inventory } from './inventory.ts';
 import { invalidParameter, isResourceType, unknownRegion, unknownResourceType } from './param-checks.ts';
+import type { CallParams } from './read-params.ts';
 import { parseTagFilters, type TagFilter, tagMatches } from './tag-filters.ts';
 
 /** DescribeTags pages: `PageSize` 1 to 100, 50 when not given (ECS API metadata). */
@@ -67,10 +68,7 @@ export function describeTagsAction(call: ActionCall): ActionResult {
   return { ok: true, body };
 }
 
-function parseQuery(
-  params: Readonly<Record<string, string>>,
-  knownRegions: ReadonlySet<string>,
-): DescribeTagsQuery | { readonly error: EcsErrorAnswer } {
+function parseQuery(params: CallParams, knownRegions: ReadonlySet<string>): OrEcsError<DescribeTagsQuery> {
   const { RegionId: regionId, ResourceType: resourceType, ResourceId: resourceId } = params;
   if (!regionId) return { error: missingParameter('RegionId') };
   if (!knownRegions.has(regionId)) return { error: unknownRegion() };

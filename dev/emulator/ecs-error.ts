@@ -5,6 +5,9 @@ export interface EcsErrorAnswer {
   readonly message: string;
 }
 
+/** A value read from a call's parameters, or the ECS error that reading them found. */
+export type OrEcsError<T> = T | { readonly error: EcsErrorAnswer };
+
 /** Builds an {@link EcsErrorAnswer}; a function so call sites read like the ECS error table. */
 export function ecsError(code: string, httpStatus: number, message: string): EcsErrorAnswer {
   return { code, httpStatus, message };

@@ -1,30 +1,24 @@
 import { MAX_RESOURCE_IDS_PER_LIST } from '../../lib/core/ecs-api.ts';
+import type { ListTagResourcesRequest } from '../../lib/core/ports.ts';
 import type { ActionCall, ActionResult } from './actions.ts';
 import { compareCodeUnits } from './code-unit-order.ts';
-import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
+import { ecsError, missingParameter, type OrEcsError } from './ecs-error.ts';
 import type { Inventory, StoredResource } from './inventory.ts';
 import type { ListingCursor } from './page-tokens.ts';
 import { invalidParameter, isResourceType, unknownRegion, unknownResourceType } from './param-checks.ts';
+import type { CallParams } from './read-params.ts';
 import { parseTagFilters, resourceMatchesAll, type TagFilter } from './tag-filters.ts';
 
-/** A validated ListTagResources call. */
-interface ListQuery {
+/** A validated ListTagResources call: the product's request, with its ids and tag filters read. */
+interface ListQuery extends Pick<ListTagResourcesRequest, 'regionId' | 'resourceType' | 'nextToken'> {
   /** The query's identity, which a NextToken must have been issued for. */
   readonly id: string;
-  readonly regionId: string;
-  readonly resourceType: string;
   readonly resourceIds: readonly string[];
   readonly filters: readonly TagFilter[];
-  readonly nextToken?: string;
 }
 
-/** One row of the answer: one tag of one resource. */
-interface TagResourceRow {
-  readonly ResourceType: string;
-  readonly ResourceId: string;
-  readonly TagKey: string;
-  readonly TagValue: string;
-}
+/** One row of the answer, with ECS's field names: one tag of one resource. */
+type TagResourceRow = Readonly<Record<'ResourceType' | 'ResourceId' | 'TagKey' | 'TagValue', string>>;
 
 const RESOURCE_ID_PARAM = /^ResourceId\.(\d+)$/;
 
@@ -51,10 +45,7 @@ export function listTagResourcesAction(call: ActionCall): ActionResult {
   return { ok: true, body };
 }
 
-function parseQuery(
-  params: Readonly<Record<string, string>>,
-  knownRegions: ReadonlySet<string>,
-): ListQuery | { readonly error: EcsErrorAnswer } {
+function parseQuery(params: CallParams, knownRegions: ReadonlySet<string>): OrEcsError<ListQuery> {
   const { RegionId: regionId, ResourceType: resourceType, NextToken: nextToken } = params;
   if (!regionId) return { error: missingParameter('RegionId') };
   if (!resourceType) return { error: missingParameter('ResourceType') };
@@ -72,9 +63,7 @@ function parseQuery(
   return { id, regionId, resourceType, ...ids, ...tags, ...(nextToken ? { nextToken } : {}) };
 }
 
-function parseResourceIds(
-  params: Readonly<Record<string, string>>,
-): { readonly resourceIds: string[] } | { readonly error: EcsErrorAnswer } {
+function parseResourceIds(params: CallParams): OrEcsError<{ readonly resourceIds: string[] }> {
   const byIndex = new Map<number, string>();
   for (const [name, value] of Object.entries(params)) {
     const match = RESOURCE_ID_PARAM.exec(name);

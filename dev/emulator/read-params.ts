@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { type EcsErrorAnswer, ecsError } from './ecs-error.ts';
 
 /** The request's parameters (query and form body merged), or the ECS error to answer with. */
+/** A call's parameters by name, as read from the query string or the form body. */
+export type CallParams = Readonly<Record<string, string>>;
+
 export type ReadParamsResult =
   | { readonly ok: true; readonly params: Record<string, string> }
   | { readonly ok: false; readonly error: EcsErrorAnswer };

@@ -1,19 +1,13 @@
 import { isSystemTagKey, MAX_TAGS_PER_CALL } from '../../lib/core/ecs-api.ts';
+import type { RemoveTagsRequest } from '../../lib/core/ports.ts';
 import type { ActionCall, ActionResult } from './actions.ts';
-import { type EcsErrorAnswer, ecsError, missingParameter } from './ecs-error.ts';
+import { type EcsErrorAnswer, ecsError, missingParameter, type OrEcsError } from './ecs-error.ts';
 import type { Inventory, TagToRemove } from './inventory.ts';
 import { isResourceType, unknownRegion, unknownResourceType } from './param-checks.ts';
+import type { CallParams } from './read-params.ts';
 import { readTagParams, tooManyTags } from './tag-params.ts';
 
-/** A RemoveTags call that passed validation and may be applied. */
-export interface RemoveTagsRequest {
-  readonly regionId: string;
-  readonly resourceType: string;
-  readonly resourceId: string;
-  readonly tags: readonly TagToRemove[];
-}
-
-/** The validated call, or the ECS error to answer with. */
+/** The validated call (the same request the product's client sends), or the ECS error to answer with. */
 export type RemoveTagsValidation =
   | { readonly ok: true; readonly request: RemoveTagsRequest }
   | { readonly ok: false; readonly error: EcsErrorAnswer };
@@ -69,7 +63,7 @@ export function validateRemoveTags(
   return { ok: true, request: { regionId, resourceType, resourceId, tags: parsed.tags } };
 }
 
-function parseTags(params: Readonly<Record<string, string>>): { tags: TagToRemove[] } | { error: EcsErrorAnswer } {
+function parseTags(params: CallParams): OrEcsError<{ tags: TagToRemove[] }> {
   const read = readTagParams(params, MAX_TAGS_PER_CALL);
   if ('error' in read) return read;
   if (read.tags.length === 0) return { error: tooManyTags() };

@@ -1,12 +1,8 @@
-import type { TagToRemove } from './inventory.ts';
+import type { RemoveTagsRequest } from '../../lib/core/ports.ts';
 
 /** One RemoveTags call the emulator applied (including those answered with an injected 500). */
-export interface RemoveTagsCallRecord {
+export interface RemoveTagsCallRecord extends RemoveTagsRequest {
   readonly requestId: string;
-  readonly regionId: string;
-  readonly resourceType: string;
-  readonly resourceId: string;
-  readonly tags: readonly TagToRemove[];
   /** Keys that were actually on the resource and are now gone. */
   readonly removedKeys: readonly string[];
   /** 200, or 500 when the `applyThen500` fault hid the success from the client. */
@@ -65,13 +61,30 @@ export interface EmulatorStats {
 
 type Outcome = 'ok' | 'throttled' | 'error' | 'reset' | 'hang';
 
+// Where each outcome is counted in a second's counts and in an action's.
+const SECOND_FIELD = {
+  ok: 'ok',
+  throttled: 'throttled',
+  error: 'errors',
+  reset: 'resets',
+  hang: 'hangs',
+} as const satisfies Record<Outcome, keyof Omit<SecondStats, 'epochSecond'>>;
+const ACTION_FIELD = {
+  ok: 'ok',
+  throttled: 'throttled',
+  error: 'errors',
+  reset: 'dropped',
+  hang: 'dropped',
+} as const satisfies Record<Outcome, keyof ActionStats>;
+
+function zeroTotals(): Record<Outcome, number> {
+  return { ok: 0, throttled: 0, error: 0, reset: 0, hang: 0 };
+}
+
 /** Mutable recorder behind {@link EmulatorStats}; cheap enough for every request. */
 export class StatsRecorder {
   #requests = 0;
-  #ok = 0;
-  #throttled = 0;
-  #resets = 0;
-  #hangs = 0;
+  #totals = zeroTotals();
   #accepted = 0;
   #errorsByCode = new Map<string, number>();
   #calls: RemoveTagsCallRecord[] = [];
@@ -90,29 +103,9 @@ export class StatsRecorder {
 
   /** Counts how a request ended; `code` is the error code for error answers, `action` the served action named. */
   outcome(outcome: Outcome, nowMs: number, code?: string, action?: string): void {
-    if (action !== undefined) this.#countAction(action, outcome);
-    const second = this.#second(nowMs);
-    switch (outcome) {
-      case 'ok':
-        this.#ok += 1;
-        second.ok += 1;
-        break;
-      case 'throttled':
-        this.#throttled += 1;
-        second.throttled += 1;
-        break;
-      case 'error':
-        second.errors += 1;
-        break;
-      case 'reset':
-        this.#resets += 1;
-        second.resets += 1;
-        break;
-      case 'hang':
-        this.#hangs += 1;
-        second.hangs += 1;
-        break;
-    }
+    if (action !== undefined) this.#action(action)[ACTION_FIELD[outcome]] += 1;
+    this.#second(nowMs)[SECOND_FIELD[outcome]] += 1;
+    this.#totals[outcome] += 1;
     if (code !== undefined) this.#errorsByCode.set(code, (this.#errorsByCode.get(code) ?? 0) + 1);
   }
 
@@ -126,11 +119,11 @@ export class StatsRecorder {
   snapshot(): EmulatorStats {
     return {
       requests: this.#requests,
-      ok: this.#ok,
-      throttled: this.#throttled,
+      ok: this.#totals.ok,
+      throttled: this.#totals.throttled,
       errorsByCode: Object.fromEntries(this.#errorsByCode),
-      resets: this.#resets,
-      hangs: this.#hangs,
+      resets: this.#totals.reset,
+      hangs: this.#totals.hang,
       accepted: this.#accepted,
       calls: this.#calls.map((c) => ({ ...c, tags: c.tags.map((t) => ({ ...t })), removedKeys: [...c.removedKeys] })),
       perSecond: [...this.#perSecond.values()].sort((a, b) => a.epochSecond - b.epochSecond).map((s) => ({ ...s })),
@@ -141,10 +134,7 @@ export class StatsRecorder {
   /** Zeroes every counter and forgets recorded calls. */
   reset(): void {
     this.#requests = 0;
-    this.#ok = 0;
-    this.#throttled = 0;
-    this.#resets = 0;
-    this.#hangs = 0;
+    this.#totals = zeroTotals();
     this.#accepted = 0;
     this.#errorsByCode.clear();
     this.#calls = [];
@@ -152,16 +142,13 @@ export class StatsRecorder {
     this.#byAction.clear();
   }
 
-  #countAction(action: string, outcome: Outcome): void {
+  #action(action: string): ActionStats {
     let counts = this.#byAction.get(action);
     if (!counts) {
       counts = { ok: 0, throttled: 0, errors: 0, dropped: 0 };
       this.#byAction.set(action, counts);
     }
-    if (outcome === 'ok') counts.ok += 1;
-    else if (outcome === 'throttled') counts.throttled += 1;
-    else if (outcome === 'error') counts.errors += 1;
-    else counts.dropped += 1;
+    return counts;
   }
 
   #second(nowMs: number): SecondStats {

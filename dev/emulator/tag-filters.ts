@@ -1,5 +1,6 @@
-import { type EcsErrorAnswer, ecsError } from './ecs-error.ts';
+import { ecsError, type OrEcsError } from './ecs-error.ts';
 import type { StoredResource } from './inventory.ts';
+import type { CallParams } from './read-params.ts';
 import { readTagParams } from './tag-params.ts';
 
 /** One `Tag.N` filter of a list call: a key, and a value unless any value will do. */
@@ -15,9 +16,7 @@ export const MAX_TAG_FILTERS = 20;
  * Reads the `Tag.N.Key` / `Tag.N.Value` parameters of a list call, in N order. A value without its key
  * is `InvalidParameter.TagValue`, as ECS answers it.
  */
-export function parseTagFilters(
-  params: Readonly<Record<string, string>>,
-): { readonly filters: TagFilter[] } | { readonly error: EcsErrorAnswer } {
+export function parseTagFilters(params: CallParams): OrEcsError<{ readonly filters: TagFilter[] }> {
   const read = readTagParams(params, MAX_TAG_FILTERS);
   if ('error' in read) return read;
   const filters: TagFilter[] = [];

@@ -1,4 +1,5 @@
-import { type EcsErrorAnswer, ecsError } from './ecs-error.ts';
+import { type EcsErrorAnswer, ecsError, type OrEcsError } from './ecs-error.ts';
+import type { CallParams } from './read-params.ts';
 
 /** One `Tag.N` of a call: its N, and its key and value as given (either may be missing). */
 export interface TagParam {
@@ -13,10 +14,7 @@ const TAG_PARAM = /^Tag\.(\d+)\.(Key|Value)$/;
  * Collects the `Tag.N.Key` / `Tag.N.Value` parameters in N order. A malformed `Tag.` name is
  * `InvalidParameter`; an N outside 1..maxIndex is `InvalidTagCount`, as ECS answers both.
  */
-export function readTagParams(
-  params: Readonly<Record<string, string>>,
-  maxIndex: number,
-): { readonly tags: TagParam[] } | { readonly error: EcsErrorAnswer } {
+export function readTagParams(params: CallParams, maxIndex: number): OrEcsError<{ readonly tags: TagParam[] }> {
   const byIndex = new Map<number, { key?: string; value?: string }>();
   for (const [name, value] of Object.entries(params)) {
     if (!name.startsWith('Tag.')) continue;
