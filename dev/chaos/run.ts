@@ -5,46 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { messageOf } from '../../lib/core/errors.ts';
-import type { ChaosOptions } from './chaos-options.ts';
+import { fullScenario } from './chaos-options.ts';
 import { formatFigures } from './format-figures.ts';
 import { runChaos } from './harness.ts';
-
-/** The full scenario of issue 5 §1. */
-export function fullScenario(
-  seed: number,
-  manifests: number,
-  workers: number,
-  progress: (line: string) => void,
-): ChaosOptions {
-  return {
-    seed,
-    workload: { manifests },
-    workers,
-    mode: 'process',
-    faults: { errorRate: 0.1, resetRate: 0.03, hangRate: 0.01, applyThen500Rate: 0.02 },
-    maxQps: 600,
-    throttleBursts: { everyMs: 15_000, durationMs: 3_000, factor: 0.1 },
-    sqsSendFailRate: 0.15,
-    // Short, so that the killed container's messages come back soon; still above the function timeout.
-    visibilityTimeoutSeconds: 15,
-    maxReceiveCount: 6,
-    functionTimeoutMs: 10_000,
-    batchSize: 5,
-    cut: { rate: 0.2, minMs: 3_000, maxMs: 6_000 },
-    crashAfterMs: 8_000,
-    handlerEnv: {
-      TAG_CLEANUP_REQUEST_TIMEOUT_MS: '1500',
-      TAG_CLEANUP_DEADLINE_MARGIN_MS: '2000',
-      TAG_CLEANUP_MAX_CONTINUATIONS: '50',
-      TAG_CLEANUP_CONCURRENCY: '32',
-      TAG_CLEANUP_MAX_ATTEMPTS: '6',
-      TAG_CLEANUP_LOG_LEVEL: 'info',
-    },
-    timeLimitMs: 9 * 60_000,
-    idleMs: 3_000,
-    progress,
-  };
-}
 
 async function main(): Promise<number> {
   // The SQS SDK warns about Node 20 when a client is built; it is noise here.

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { ChaosOptions } from '../../dev/chaos/chaos-options.ts';
+import { type ChaosOptions, fullScenario } from '../../dev/chaos/chaos-options.ts';
 import { expectedInventory, expectedPairs } from '../../dev/chaos/expected.ts';
 import { runChaos } from '../../dev/chaos/harness.ts';
 import type { LogRecord } from '../../dev/chaos/log-record.ts';
 import { type RunObservation, verifyRun } from '../../dev/chaos/verify.ts';
 import { buildWorkload } from '../../dev/chaos/workload.ts';
+import type { ChaosEntry, ChaosTag, ExpectedOutcome, PoisonMessage, Workload } from '../../dev/chaos/workload-types.ts';
+import type { InventoryResource } from '../../dev/emulator/server.ts';
 
-// The `npm run chaos` scenario in miniature: fewer and smaller manifests, in-process handler containers
-// (a crash instead of a SIGKILL), shorter timeouts, and the same invariants.
+// The `npm run chaos` scenario in miniature: the same faults and invariants, with fewer and smaller manifests,
+// in-process handler containers (a crash instead of a SIGKILL) and shorter timeouts.
 const small: ChaosOptions = {
-  seed: 5,
+  ...fullScenario(5, 10, 2),
   workload: {
     manifests: 10,
     maxResourcesPerManifest: 20,
@@ -17,14 +19,10 @@ const small: ChaosOptions = {
     unsupportedShare: 0.05,
     rejectedShare: 0.03,
   },
-  workers: 2,
   mode: 'inline',
-  faults: { errorRate: 0.1, resetRate: 0.03, hangRate: 0.01, applyThen500Rate: 0.02 },
   maxQps: 300,
   throttleBursts: { everyMs: 2_000, durationMs: 300, factor: 0.1 },
-  sqsSendFailRate: 0.15,
   visibilityTimeoutSeconds: 2,
-  maxReceiveCount: 6,
   functionTimeoutMs: 4_000,
   batchSize: 3,
   cut: { rate: 0.3, minMs: 1_000, maxMs: 1_500 },
@@ -41,6 +39,28 @@ const small: ChaosOptions = {
   timeLimitMs: 14_000,
   idleMs: 600,
 };
+
+// Hand-made workloads: one manifest `m`, disks in cn-hangzhou.
+const disk = (resourceId: string, tags: Record<string, string>, supported = true): InventoryResource => ({
+  regionId: 'cn-hangzhou',
+  resourceType: 'disk',
+  resourceId,
+  tags,
+  ...(supported ? {} : { supported: false }),
+});
+const entry = (resourceId: string, tags: ChaosTag[], expected: ExpectedOutcome): ChaosEntry => ({
+  regionId: 'cn-hangzhou',
+  resourceType: 'disk',
+  resourceId,
+  tags,
+  expected,
+});
+const handMade = (resources: InventoryResource[], entries: ChaosEntry[], poison: PoisonMessage[] = []): Workload => ({
+  seed: 0,
+  poison,
+  inventory: { resources },
+  manifests: [{ manifestId: 'm', regionId: 'cn-hangzhou', entries }],
+});
 
 describe('chaos workload', () => {
   it('builds the same workload for the same seed and another one for another seed', () => {
@@ -78,49 +98,15 @@ describe('chaos workload', () => {
 
   it('expects a tag gone only when named by key alone or with its exact value', () => {
     // Prepare
-    const workload = {
-      seed: 0,
-      poison: [],
-      inventory: {
-        resources: [
-          {
-            regionId: 'cn-hangzhou',
-            resourceType: 'disk' as const,
-            resourceId: 'd-1',
-            tags: { a: '1', b: '2', c: '3', keep: 'yes' },
-          },
-          {
-            regionId: 'cn-hangzhou',
-            resourceType: 'disk' as const,
-            resourceId: 'd-2',
-            tags: { a: '1' },
-            supported: false,
-          },
-        ],
-      },
-      manifests: [
-        {
-          manifestId: 'm',
-          regionId: 'cn-hangzhou',
-          entries: [
-            {
-              regionId: 'cn-hangzhou',
-              resourceType: 'disk' as const,
-              resourceId: 'd-1',
-              tags: [{ key: 'a' }, { key: 'b', value: '2' }, { key: 'c', value: 'other' }, { key: 'absent' }],
-              expected: { outcome: 'removed' as const },
-            },
-            {
-              regionId: 'cn-hangzhou',
-              resourceType: 'disk' as const,
-              resourceId: 'd-2',
-              tags: [{ key: 'a' }],
-              expected: { outcome: 'failed' as const, code: 'InvalidResourceId.NotSupported' as const },
-            },
-          ],
-        },
+    const workload = handMade(
+      [disk('d-1', { a: '1', b: '2', c: '3', keep: 'yes' }), disk('d-2', { a: '1' }, false)],
+      [
+        entry('d-1', [{ key: 'a' }, { key: 'b', value: '2' }, { key: 'c', value: 'other' }, { key: 'absent' }], {
+          outcome: 'removed',
+        }),
+        entry('d-2', [{ key: 'a' }], { outcome: 'failed', code: 'InvalidResourceId.NotSupported' }),
       ],
-    };
+    );
     // Act
     const state = expectedInventory(workload);
     const pairs = expectedPairs(workload);
@@ -133,37 +119,14 @@ describe('chaos workload', () => {
 
 describe('verifyRun', () => {
   // One resource with a removable and a kept tag, one missing resource, one poison message.
-  const workload = {
-    seed: 0,
-    poison: [{ label: 'not JSON', body: 'nope' }],
-    inventory: {
-      resources: [
-        { regionId: 'cn-hangzhou', resourceType: 'disk' as const, resourceId: 'd-1', tags: { a: '1', keep: 'yes' } },
-      ],
-    },
-    manifests: [
-      {
-        manifestId: 'm',
-        regionId: 'cn-hangzhou',
-        entries: [
-          {
-            regionId: 'cn-hangzhou',
-            resourceType: 'disk' as const,
-            resourceId: 'd-1',
-            tags: [{ key: 'a' }],
-            expected: { outcome: 'removed' as const },
-          },
-          {
-            regionId: 'cn-hangzhou',
-            resourceType: 'disk' as const,
-            resourceId: 'd-gone',
-            tags: [{ key: 'a' }],
-            expected: { outcome: 'failed' as const, code: 'InvalidResourceId.NotFound' as const },
-          },
-        ],
-      },
+  const workload = handMade(
+    [disk('d-1', { a: '1', keep: 'yes' })],
+    [
+      entry('d-1', [{ key: 'a' }], { outcome: 'removed' }),
+      entry('d-gone', [{ key: 'a' }], { outcome: 'failed', code: 'InvalidResourceId.NotFound' }),
     ],
-  };
+    [{ label: 'not JSON', body: 'nope' }],
+  );
   const line = (resourceId: string, outcome: string, more: Record<string, unknown> = {}): LogRecord => ({
     event: 'resource.outcome',
     manifestId: 'm',
@@ -181,9 +144,7 @@ describe('verifyRun', () => {
       line('d-1', 'removed', { messageId: 'msg-2' }),
       line('d-gone', 'failed', { error: { code: 'InvalidResourceId.NotFound' } }),
     ],
-    finalInventory: {
-      resources: [{ regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1', tags: { keep: 'yes' } }],
-    },
+    finalInventory: { resources: [disk('d-1', { keep: 'yes' })] },
     deadLetters: [{ body: 'nope', code: 'InvalidManifest', reason: 'body is not valid JSON' }],
     emulator: {
       requests: 2,
@@ -229,18 +190,14 @@ describe('verifyRun', () => {
     [
       'a removable tag still there',
       {
-        finalInventory: {
-          resources: [
-            { regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1', tags: { a: '1', keep: 'yes' } },
-          ],
-        },
+        finalInventory: { resources: [disk('d-1', { a: '1', keep: 'yes' })] },
       },
       /removable tags still present/,
     ],
     [
       'a kept tag removed',
       {
-        finalInventory: { resources: [{ regionId: 'cn-hangzhou', resourceType: 'disk', resourceId: 'd-1', tags: {} }] },
+        finalInventory: { resources: [disk('d-1', {})] },
       },
       /should not have been/,
     ],
