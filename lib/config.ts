@@ -116,13 +116,22 @@ const envSchema = z.object({
   AWS_DEFAULT_REGION: z.string().optional(),
 });
 
+/** Validates `env` against `schema`; one ConfigError names every bad variable and its fix. */
+function parseEnv<T>(schema: z.ZodType<T>, env: Readonly<Record<string, string | undefined>>): T {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+/** Throws one ConfigError naming every variable `who` needs and lacks (the falsy entries are present). */
+function requireVariables(who: string, missing: readonly (string | false)[]): void {
+  const names = missing.filter((m): m is string => typeof m === 'string');
+  if (names.length > 0) throw new ConfigError(`${who} needs ${names.join(' and ')}`);
+}
+
 /** Reads and validates the environment; throws one ConfigError naming every bad variable and its fix. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   if (Boolean(e.TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM) !== Boolean(e.TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM)) {
     throw new ConfigError(
       'set both TAG_CLEANUP_SSM_ACCESS_KEY_ID_PARAM and TAG_CLEANUP_SSM_ACCESS_KEY_SECRET_PARAM, or neither',
@@ -152,11 +161,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
 /** The Lambda handler needs both queues; this narrows the config or says which variable is missing. */
 export function requireQueues(config: Config): Config & { readonly queueUrl: string; readonly dlqUrl: string } {
-  const missing = [
+  requireVariables('the Lambda handler', [
     config.queueUrl === undefined && 'TAG_CLEANUP_QUEUE_URL (the work queue, for continuations)',
     config.dlqUrl === undefined && 'TAG_CLEANUP_DLQ_URL (the dead-letter queue)',
-  ].filter(Boolean);
-  if (missing.length > 0) throw new ConfigError(`the Lambda handler needs ${missing.join(' and ')}`);
+  ]);
   return config as Config & { readonly queueUrl: string; readonly dlqUrl: string };
 }
 
@@ -182,9 +190,7 @@ const ingestEnvSchema = z.object({
  */
 export function loadIngestConfig(env: Readonly<Record<string, string | undefined>> = process.env): IngestConfig {
   const config = loadConfig(env);
-  const parsed = ingestEnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
-  const e = parsed.data;
+  const e = parseEnv(ingestEnvSchema, env);
   if (e.TAG_CLEANUP_EVENTS_QUEUE_URL === undefined) {
     throw new ConfigError('the ingest function needs TAG_CLEANUP_EVENTS_QUEUE_URL (the events queue)');
   }
@@ -243,15 +249,12 @@ export function packageFilePath(name: string, raw: string, root: string): string
 /** Reads the event adapter's environment: both queues, the policy file and the job's own principal. */
 export function loadEventsConfig(env: Readonly<Record<string, string | undefined>> = process.env): EventsConfig {
   const config = loadConfig(env);
-  const parsed = eventsEnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
-  const e = parsed.data;
-  const missing = [
+  const e = parseEnv(eventsEnvSchema, env);
+  requireVariables('the event adapter', [
     config.queueUrl === undefined && 'TAG_CLEANUP_QUEUE_URL (the work queue)',
     e.TAG_CLEANUP_EVENTS_DLQ_URL === undefined && 'TAG_CLEANUP_EVENTS_DLQ_URL (the events dead-letter queue)',
     !e.TAG_CLEANUP_POLICY_FILE?.trim() && 'TAG_CLEANUP_POLICY_FILE (the policy, relative to the package root)',
-  ].filter(Boolean);
-  if (missing.length > 0) throw new ConfigError(`the event adapter needs ${missing.join(' and ')}`);
+  ]);
   const root = e.LAMBDA_TASK_ROOT?.trim() || process.cwd();
   const selfPrincipalId = loadSelfPrincipalId(env);
   return {
@@ -274,14 +277,11 @@ export interface SweepConfig extends Config {
 /** Reads the sweep function's environment: the work queue and the policy file shipped in the package. */
 export function loadSweepConfig(env: Readonly<Record<string, string | undefined>> = process.env): SweepConfig {
   const config = loadConfig(env);
-  const parsed = eventsEnvSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message).join('; '));
-  const e = parsed.data;
-  const missing = [
+  const e = parseEnv(eventsEnvSchema, env);
+  requireVariables('the sweep function', [
     config.queueUrl === undefined && 'TAG_CLEANUP_QUEUE_URL (the work queue its manifests go to)',
     !e.TAG_CLEANUP_POLICY_FILE?.trim() && 'TAG_CLEANUP_POLICY_FILE (the policy, relative to the package root)',
-  ].filter(Boolean);
-  if (missing.length > 0) throw new ConfigError(`the sweep function needs ${missing.join(' and ')}`);
+  ]);
   const root = e.LAMBDA_TASK_ROOT?.trim() || process.cwd();
   return {
     ...config,
