@@ -14,12 +14,17 @@ export async function readCurrentTags(
   resourceType: ResourceType,
   resourceIds: readonly string[],
 ): Promise<Listing<Map<string, ObservedTag[]>>> {
-  const tags = new Map<string, ObservedTag[]>();
-  let calls = 0;
+  const chunks: string[][] = [];
   for (let at = 0; at < resourceIds.length; at += MAX_RESOURCE_IDS_PER_LIST) {
-    const ids = resourceIds.slice(at, at + MAX_RESOURCE_IDS_PER_LIST);
-    const listing = await listTagRows(apis, { regionId, resourceType, resourceIds: ids });
-    calls += listing.calls;
+    chunks.push(resourceIds.slice(at, at + MAX_RESOURCE_IDS_PER_LIST));
+  }
+  // Each chunk is its own NextToken chain; they run side by side and the executor paces them.
+  const listings = await Promise.all(
+    chunks.map((ids) => listTagRows(apis, { regionId, resourceType, resourceIds: ids })),
+  );
+  const calls = listings.reduce((n, listing) => n + listing.calls, 0);
+  const tags = new Map<string, ObservedTag[]>();
+  for (const listing of listings) {
     if (!listing.ok) return { ok: false, error: listing.error, calls };
     for (const row of listing.value) {
       const list = tags.get(row.resourceId) ?? [];
