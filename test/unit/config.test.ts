@@ -158,7 +158,7 @@ describe('requireQueues', () => {
 describe('httpUrl', () => {
   it.each([
     ['http://127.0.0.1:4566/', 'http://127.0.0.1:4566'],
-    ['https://sqs.example.com/123/work//', 'https://sqs.example.com/123/work'],
+    ['https://sqs.example.com/123/queue//', 'https://sqs.example.com/123/queue'],
   ])('accepts %s without its trailing slashes', (raw, expected) => {
     // Act
     const url = httpUrl(raw);
