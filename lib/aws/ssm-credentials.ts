@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { type AlibabaCredentials, type CredentialsSource, environmentCredentials } from '../alibaba/credentials.ts';
 import type { Config } from '../config.ts';
 import { CredentialsError, messageOf } from '../core/errors.ts';
@@ -60,7 +61,14 @@ export function lambdaCredentials(
     : environmentCredentials(env);
 }
 
-async function getParameter(options: SsmCredentialsOptions, name: string): Promise<string> {
+/** How one SecureString is read through the extension (the transport half of {@link SsmCredentialsOptions}). */
+export type SsmExtensionOptions = Pick<SsmCredentialsOptions, 'extensionUrl' | 'sessionToken'>;
+
+// The extension's GetParameter answer; only the value is read, and it is never echoed.
+const parameterAnswer = z.object({ Parameter: z.object({ Value: z.string().min(1) }) });
+
+/** Reads one SecureString through the extension (the ingest token, or one half of the Alibaba key). */
+export async function getParameter(options: SsmExtensionOptions, name: string): Promise<string> {
   const base = options.extensionUrl ?? 'http://localhost:2773';
   const url = `${base}/systemsmanager/parameters/get?name=${encodeURIComponent(name)}&withDecryption=true`;
   const token = options.sessionToken ?? process.env.AWS_SESSION_TOKEN ?? '';
@@ -83,10 +91,7 @@ async function getParameter(options: SsmCredentialsOptions, name: string): Promi
       `SSM parameter ${name} could not be read (HTTP ${response.status}); check the name and the IAM grant`,
     );
   }
-  const doc = (await response.json()) as { Parameter?: { Value?: unknown } };
-  const value = doc.Parameter?.Value;
-  if (typeof value !== 'string' || value === '') {
-    throw new CredentialsError(`SSM parameter ${name} is empty or malformed`);
-  }
-  return value;
+  const answer = parameterAnswer.safeParse(await response.json().catch(() => undefined));
+  if (!answer.success) throw new CredentialsError(`SSM parameter ${name} is empty or malformed`);
+  return answer.data.Parameter.Value;
 }

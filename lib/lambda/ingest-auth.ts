@@ -1,6 +1,6 @@
 /** The ingest endpoint's shared-token check: where the token comes from, and a comparison that leaks nothing. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ssmExtensionCredentials } from '../aws/ssm-credentials.ts';
+import { getParameter } from '../aws/ssm-credentials.ts';
 import type { IngestConfig } from '../config.ts';
 import { ConfigError } from '../core/errors.ts';
 
@@ -20,10 +20,7 @@ export function ingestTokenSource(
 ): IngestTokenSource {
   const param = config.ssmIngestTokenParam;
   if (param !== undefined) {
-    // The extension reader comes in pairs (access key id and secret); asking for the same name twice reuses
-    // it, and the extension serves the second read from its cache.
-    const read = ssmExtensionCredentials({ accessKeyIdParam: param, accessKeySecretParam: param });
-    return async () => (await read()).accessKeyId;
+    return () => getParameter({}, param);
   }
   const token = config.ingestToken;
   if (token !== undefined && token !== '') return async () => token;
