@@ -10,25 +10,8 @@ import { parseManifest } from '../../lib/core/manifest/parse.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { captureStream, EMULATOR_CREDENTIALS, inventory, resource, startTestEcs } from '../support/ecs.ts';
 import { callEcs, listTagResourcesParams } from '../support/emulator.ts';
+import { SWEEP_SUMMARY_FIELDS } from '../support/sweep.ts';
 
-/** The fields of the sweep.summary line, in the order issue 10 gives them. */
-const SUMMARY_FIELDS = [
-  'event',
-  'policy',
-  'regions',
-  'complete',
-  'incompletePartitions',
-  'tagPairsSeen',
-  'resourcesMatched',
-  'tagsMatched',
-  'protectedSkipped',
-  'excludedSkipped',
-  'manifests',
-  'listCalls',
-  'throttled',
-  'refused',
-  'durationMs',
-];
 // pino's own fields around ours.
 const LOGGER_FIELDS = new Set(['level', 'time', 'msg']);
 
@@ -258,7 +241,7 @@ describe('sweep (default: run)', () => {
       ['d-tmp', 'removed'],
       ['i-web', 'removed'],
     ]);
-    expect(Object.keys(summary ?? {}).filter((k) => !LOGGER_FIELDS.has(k))).toStrictEqual(SUMMARY_FIELDS);
+    expect(Object.keys(summary ?? {}).filter((k) => !LOGGER_FIELDS.has(k))).toStrictEqual(SWEEP_SUMMARY_FIELDS);
     expect(summary).toMatchObject({
       event: 'sweep.summary',
       policy: 'it-sweep',

@@ -18,6 +18,7 @@ import {
   type FakeInventoryResource,
   type InventoryFailureRule,
 } from '../support/fakes/inventory-client.ts';
+import { SWEEP_SUMMARY_FIELDS } from '../support/sweep.ts';
 
 const SHA = 'c'.repeat(64);
 const PROTECT = { key: 'tag-cleanup:protect', value: 'true' } as const;
@@ -425,23 +426,7 @@ describe('sweepSummary', () => {
       durationMs: 7,
     });
     // Assess
-    expect(Object.keys(summary)).toStrictEqual([
-      'event',
-      'policy',
-      'regions',
-      'complete',
-      'incompletePartitions',
-      'tagPairsSeen',
-      'resourcesMatched',
-      'tagsMatched',
-      'protectedSkipped',
-      'excludedSkipped',
-      'manifests',
-      'listCalls',
-      'throttled',
-      'refused',
-      'durationMs',
-    ]);
+    expect(Object.keys(summary)).toStrictEqual(SWEEP_SUMMARY_FIELDS);
     expect(summary).toMatchObject({ refused: 'maxResources', resourcesMatched: 2, manifests: 0, complete: true });
   });
 });

@@ -1,6 +1,6 @@
 import { Inventory, type InventoryFile } from '../../../dev/emulator/inventory.ts';
 import { MAX_TAGS_PER_CALL } from '../../../lib/core/ecs-api.ts';
-import { ApiError, NetworkError } from '../../../lib/core/errors.ts';
+import { ApiError } from '../../../lib/core/errors.ts';
 import type {
   CallOptions,
   RemoveTagsClient,
@@ -8,6 +8,7 @@ import type {
   RemoveTagsResult,
   Sleep,
 } from '../../../lib/core/ports.ts';
+import { type FakeLatency, waitLatency } from './latency.ts';
 
 /** Which calls a scripted failure hits, what they throw, and how often. */
 export interface FailureRule {
@@ -57,7 +58,7 @@ export class FakeEcsClient implements RemoveTagsClient {
   readonly calls: FakeEcsCall[] = [];
   readonly #inventory: Inventory;
   readonly #rules: { rule: FailureRule; skip: number; left: number }[] = [];
-  #latency: { readonly ms: number; readonly sleep: Sleep } | undefined;
+  #latency: FakeLatency | undefined;
 
   constructor(inventory: InventoryFile = { resources: [] }) {
     this.#inventory = new Inventory(inventory);
@@ -94,7 +95,7 @@ export class FakeEcsClient implements RemoveTagsClient {
     const number = this.calls.length + 1;
     const scripted = this.#take(request, number);
     try {
-      await this.#wait(options);
+      await waitLatency(this.#latency, options);
       if (scripted) {
         if (scripted.applied === true) this.#apply(request, number);
         throw toError(scripted, number);
@@ -107,14 +108,6 @@ export class FakeEcsClient implements RemoveTagsClient {
       this.calls.push({ request, options, requestId: requestId(number), result });
       throw error;
     }
-  }
-
-  async #wait(options: CallOptions): Promise<void> {
-    if (this.#latency === undefined) return;
-    const { ms, sleep } = this.#latency;
-    const timeoutMs = options.timeoutMs ?? Number.POSITIVE_INFINITY;
-    await sleep(Math.min(ms, timeoutMs), options.signal);
-    if (ms > timeoutMs) throw new NetworkError('Timeout', `no answer within ${timeoutMs} ms`);
   }
 
   #take(request: RemoveTagsRequest, number: number): FailureRule | undefined {

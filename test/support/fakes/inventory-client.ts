@@ -5,7 +5,6 @@
  * answers in the port's shapes directly, with the same ordering and paging rules.
  */
 import { MAX_RESOURCE_IDS_PER_LIST } from '../../../lib/core/ecs-api.ts';
-import { NetworkError } from '../../../lib/core/errors.ts';
 import type { ResourceType } from '../../../lib/core/manifest/types.ts';
 import type {
   CallOptions,
@@ -14,11 +13,11 @@ import type {
   InventoryClient,
   ListTagResourcesPage,
   ListTagResourcesRequest,
-  Sleep,
   TagPairCount,
   TagResourceRow,
 } from '../../../lib/core/ports.ts';
 import { apiError } from './ecs-client.ts';
+import { type FakeLatency, waitLatency } from './latency.ts';
 
 /** One resource of the fake inventory: where it lives and its tags. */
 export interface FakeInventoryResource {
@@ -58,7 +57,7 @@ export interface FakeInventoryOptions {
   /** Rows per ListTagResources page, so a test can spread one resource's rows over pages. @default 50 */
   readonly rowsPerPage?: number;
   /** Time each call takes on the given (fake) clock; past its `timeoutMs` it times out. @default no time */
-  readonly latency?: { readonly ms: number; readonly sleep: Sleep };
+  readonly latency?: FakeLatency;
 }
 
 /**
@@ -119,7 +118,7 @@ export class FakeInventoryClient implements InventoryClient {
   ): Promise<T> {
     const scripted = this.#take(api, request.regionId, resourceType);
     try {
-      await this.#wait(options);
+      await waitLatency(this.#latency, options);
       if (scripted) throw typeof scripted.error === 'string' ? apiError(scripted.error) : scripted.error;
       const value = answer();
       this.calls.push({ api, request, result: 'ok' });
@@ -129,15 +128,6 @@ export class FakeInventoryClient implements InventoryClient {
       this.calls.push({ api, request, result: code });
       throw error;
     }
-  }
-
-  /** The call's latency; one longer than its `timeoutMs` times out, as the real client does. */
-  async #wait(options: CallOptions): Promise<void> {
-    if (this.#latency === undefined) return;
-    const { ms, sleep } = this.#latency;
-    const timeoutMs = options.timeoutMs ?? Number.POSITIVE_INFINITY;
-    await sleep(Math.min(ms, timeoutMs), options.signal);
-    if (ms > timeoutMs) throw new NetworkError('Timeout', `no answer within ${timeoutMs} ms`);
   }
 
   #pairs(regionId: string): TagPairCount[] {
